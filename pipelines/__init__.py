@@ -1,0 +1,1 @@
+"""Scrapy item pipelines, in order: extract → validate → store (see ITEM_PIPELINES in settings)."""

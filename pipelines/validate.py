@@ -1,0 +1,43 @@
+"""Validate stage: refuse what is not a real issue (auth walls, empty or teaser bodies).
+
+Everything refused raises ``Rejected`` with a reason, which the store pipeline records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from pipelines.rejection import Rejected
+from tomtalks_scraper.items import IssuePage
+
+#: URL fragments of sign-in pages that sites redirect robots to instead of the issue.
+AUTH_WALL_MARKERS = ("/authwall", "/uas/login", "/login?", "/signin?", "/checkpoint/")
+
+
+class ValidatePipeline:
+    def __init__(self, min_words: int) -> None:
+        self.min_words = min_words
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        return cls(min_words=crawler.settings.getint("MIN_ISSUE_WORDS", 40))
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, IssuePage):
+            return item
+        if any(marker in item.final_url for marker in AUTH_WALL_MARKERS):
+            raise Rejected("refused", f"redirected to a sign-in page ({item.final_url}); retried next run")
+        issue = item.extracted
+        if issue is None:
+            raise Rejected("unreadable", "nothing was extracted")
+        if issue.word_count < self.min_words:
+            raise Rejected(
+                "too_short",
+                f"{issue.word_count} words in the body (< MIN_ISSUE_WORDS={self.min_words}): "
+                "an empty page, a teaser or not an issue",
+            )
+        if not issue.title:
+            raise Rejected("no_title", "the page has no title in its metadata, headings or <title>")
+        return item

@@ -1,0 +1,120 @@
+"""Engine setup: which database, SQLite pragmas, and schema migrations applied on open.
+
+SQLite is the embedded default; any SQLAlchemy URL works. On SQLite we turn on WAL (readers never
+block the crawl's writer), foreign keys, and a busy timeout so short write overlaps wait instead of
+failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///data/newsletters.db"
+ENV_VAR = "TOMTALKS_DATABASE_URL"
+BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message says which one and what to do."""
+
+
+def resolve_database_url(explicit: str | None = None, setting: str | None = None) -> str:
+    """The database to use: ``explicit`` (``--db``) → Scrapy setting ``DATABASE_URL`` →
+    ``$TOMTALKS_DATABASE_URL`` → ``sqlite:///data/newsletters.db``.
+
+    A plain file path is accepted wherever a URL is and means a SQLite file.
+    """
+    chosen = explicit or setting or os.environ.get(ENV_VAR) or DEFAULT_DATABASE_URL
+    return chosen if "://" in chosen else f"sqlite:///{chosen}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (``None`` for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DB-API objects are untyped)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def make_engine(url: str, *, create: bool = True, migrate: bool = True) -> Engine:
+    """An engine for ``url`` with the schema at the latest migration.
+
+    ``create=False`` is for readers (the CLI): a SQLite file that does not exist is an error
+    instead of a new empty archive.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise DatabaseError(f"{url!r} is not a database URL or SQLite file path ({error})") from error
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.exists() and not create:
+            raise DatabaseError(
+                f"no database at {path}: crawl something first (scrapy crawl newsletter -a url=URL, "
+                "or tomtalks demo), or name another with --db"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if path else {})
+    except (SQLAlchemyError, ImportError) as error:
+        raise DatabaseError(f"cannot open database {url!r}: {error}") from error
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    if migrate:
+        try:
+            upgrade_schema(engine)
+        except SQLAlchemyError as error:
+            raise DatabaseError(f"cannot prepare database {url!r}: {error}") from error
+    return engine
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Apply the migrations the database has not seen yet (cheap when it is up to date)."""
+    config = _alembic_config(engine)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back if it raises."""
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,92 @@
+"""The archive's tables as typed SQLAlchemy 2.0 models. ``docs/schema.md`` documents them for users.
+
+Dates that come from pages (``published_at``, ``modified_at``) are stored as ISO 8601 text in UTC
+(``2024-06-12T14:00:00Z``, or ``2024-06-12`` when the source gives only a day): they read the same
+in ``sqlite3``, Datasette and exports, and sort correctly as text. Times we produce ourselves
+(``fetched_at`` and friends) use the same form.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utc_now_iso() -> str:
+    """Now, in the stored ISO 8601 UTC form."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Newsletter(Base):
+    """A newsletter being archived: the unit users name in ``newsletters.toml`` and filter on."""
+
+    __tablename__ = "newsletters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    home_url: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(40), default="generic")
+    created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+    issues: Mapped[list[Issue]] = relationship(back_populates="newsletter")
+
+
+class Issue(Base):
+    """One newsletter issue, cleaned. One row per issue: re-crawls update it in place."""
+
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    newsletter_id: Mapped[int] = mapped_column(ForeignKey("newsletters.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    canonical_url: Mapped[str | None] = mapped_column(Text, index=True)
+    platform: Mapped[str] = mapped_column(String(40), default="generic")
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[str | None] = mapped_column(String(32), index=True)
+    modified_at: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_markdown: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    raw_html_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    extractor: Mapped[str] = mapped_column(String(80))
+    extractor_version: Mapped[str] = mapped_column(String(80))
+    fetched_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    first_seen_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+    newsletter: Mapped[Newsletter] = relationship(back_populates="issues")
+
+
+class RejectedPage(Base):
+    """A page the crawl fetched or tried to fetch but did not store as an issue, and why.
+
+    Nothing a crawl meets is silently lost: refusals (HTTP 999, auth walls), errors, empty or
+    teaser pages and unreadable content each leave a row here, updated on every new attempt.
+    """
+
+    __tablename__ = "rejected_pages"
+    __table_args__ = (UniqueConstraint("url", name="uq_rejected_pages_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    newsletter: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(80), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    last_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)

@@ -1,0 +1,117 @@
+"""Commands that read the archive: ``list``, ``show``, ``search``, ``stats``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from rich.markup import escape
+from rich.text import Text
+
+from storage import Archive
+from storage.queries import SNIPPET_CLOSE, SNIPPET_OPEN, IssueFilter
+from tomtalks_scraper.cli.common import (
+    add_db_option,
+    add_filter_options,
+    add_json_option,
+    console,
+    print_json,
+    short_date,
+    table,
+)
+
+SHOW_FORMATS = {"markdown": "body_markdown", "text": "body_text", "html": "body_html"}
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    listing = commands.add_parser("list", help="list issues, newest first",
+                                  description="List stored issues, newest first.")
+    add_db_option(listing)
+    add_json_option(listing)
+    add_filter_options(listing, default_limit=50)
+    listing.set_defaults(run=run_list)
+
+    show = commands.add_parser("show", help="one issue: metadata and body",
+                               description="Show one issue (by id or URL): its metadata and body.")
+    show.add_argument("issue", metavar="ID|URL")
+    show.add_argument("--format", choices=sorted(SHOW_FORMATS), default="markdown", help="body format")
+    add_db_option(show)
+    add_json_option(show)
+    show.set_defaults(run=run_show)
+
+    search = commands.add_parser(
+        "search", help="full-text search (FTS5, best match first)",
+        description='Full-text search: words, "exact phrases", prefix*, AND / OR / NOT. Best match first.',
+    )
+    search.add_argument("query")
+    add_db_option(search)
+    add_json_option(search)
+    add_filter_options(search, default_limit=20)
+    search.set_defaults(run=run_search)
+
+    stats = commands.add_parser("stats", help="per newsletter: issues, words, dates, last crawl",
+                                description="Per newsletter: issues, words, first and last date, last crawl.")
+    add_db_option(stats)
+    add_json_option(stats)
+    stats.set_defaults(run=run_stats)
+
+
+def _filter(args: argparse.Namespace) -> IssueFilter:
+    return IssueFilter(newsletter=args.newsletter, since=args.since, until=args.until, limit=args.limit)
+
+
+def run_list(args: argparse.Namespace, archive: Archive) -> int:
+    issues = archive.list(_filter(args))
+    if args.json:
+        print_json(issues)
+        return 0
+    rows = [[i["id"], short_date(i["published_at"]), i["newsletter"], i["title"], i["author"], i["word_count"]]
+            for i in issues]
+    console().print(table(["id", "date", "newsletter", "title", "author", "words"], rows,
+                          title=f"{len(issues)} issue(s) in {archive.url}"))
+    return 0
+
+
+def run_show(args: argparse.Namespace, archive: Archive) -> int:
+    issue = archive.get(args.issue)
+    if args.json:
+        print_json(issue)
+        return 0
+    out = console()
+    out.print(f"[bold]{escape(issue['title'] or '(untitled)')}[/bold]")
+    for label, key in (("newsletter", "newsletter"), ("author", "author"), ("published", "published_at"),
+                       ("url", "url"), ("words", "word_count"), ("fetched", "fetched_at")):
+        out.print(f"[dim]{label:>10}:[/dim] {escape(str(issue[key] or '—'))}")
+    out.print()
+    out.print(escape(issue[SHOW_FORMATS[args.format]]))
+    return 0
+
+
+def _highlight(snippet: str) -> str:
+    """Search snippets mark matches with ``**…**``; show them bold in the terminal."""
+    pattern = re.escape(SNIPPET_OPEN) + "(.*?)" + re.escape(SNIPPET_CLOSE)
+    return re.sub(pattern, lambda m: f"[bold yellow]{m.group(1)}[/bold yellow]", escape(snippet))
+
+
+def run_search(args: argparse.Namespace, archive: Archive) -> int:
+    results = archive.search(args.query, _filter(args))
+    if args.json:
+        print_json(results)
+        return 0
+    rows = [[r["id"], short_date(r["published_at"]), r["newsletter"], r["title"],
+             Text.from_markup(_highlight(r["snippet"] or ""))] for r in results]
+    console().print(table(["id", "date", "newsletter", "title", "snippet"], rows,
+                          title=f"{len(results)} match(es) for {args.query!r}"))
+    return 0
+
+
+def run_stats(args: argparse.Namespace, archive: Archive) -> int:
+    stats = archive.stats()
+    if args.json:
+        print_json(stats)
+        return 0
+    rows = [[s["newsletter"], s["platform"], s["issues"], s["words"], short_date(s["first_published"]),
+             short_date(s["last_published"]), s["last_crawl"] or "—", s["rejected"]] for s in stats]
+    console().print(table(["newsletter", "platform", "issues", "words", "first", "last", "last crawl", "rejected"],
+                          rows, title=f"Archive {archive.url}"))
+    return 0

@@ -1,0 +1,91 @@
+"""A tiny HTTP server on 127.0.0.1 serving an in-memory site: the offline demo and the tests use it.
+
+Pages are a dict ``path → Page``; the server counts requests per path so tests can check what
+a crawl fetched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Page:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LocalSite:
+    """Serve ``pages`` (or what ``build(base_url)`` returns) on a free loopback port.
+
+    Use as a context manager; ``base_url`` is known once it has started, which is why a site whose
+    pages hold absolute links is given as a ``build`` function of the base URL.
+    """
+
+    def __init__(self, pages: dict[str, Page] | None = None,
+                 build: Callable[[str], dict[str, Page]] | None = None) -> None:
+        self.pages: dict[str, Page] = dict(pages or {})
+        self._build = build
+        self.requests: Counter[str] = Counter()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the site is not running; use it in a `with` block")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def start(self) -> LocalSite:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                path = urlsplit(self.path).path or "/"
+                query = urlsplit(self.path).query
+                key = f"{path}?{query}" if query and f"{path}?{query}" in site.pages else path
+                site.requests[key] += 1
+                page = site.pages.get(key) or Page(b"<html><body><h1>Not found</h1></body></html>", status=404)
+                self.send_response(page.status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(page.body)))
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(page.body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        if self._build is not None:
+            self.pages.update(self._build(self.base_url))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-site", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LocalSite:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""Finding issues: feeds, sitemaps and HTML listings, as pure functions the spiders call."""

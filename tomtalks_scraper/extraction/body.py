@@ -1,0 +1,112 @@
+"""Run trafilatura once per page and render its body as text, Markdown and sanitised HTML.
+
+One ``bare_extraction`` call gives trafilatura's XML body; the three renderings are made from
+that tree, so a page is parsed and scored once instead of once per output format.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from dataclasses import dataclass
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.xml import xmltotxt
+
+from tomtalks_scraper.extraction.sanitize import sanitize_html
+
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass
+class Body:
+    text: str = ""
+    markdown: str = ""
+    html: str = ""
+    title: str | None = None  # trafilatura's own metadata, used only as the last fallback
+    author: str | None = None
+    sitename: str | None = None
+
+
+def run_trafilatura(tree: lxml_html.HtmlElement, url: str) -> Body:
+    """Extract the main text of ``tree`` (already pre-cleaned by the platform adapter).
+
+    Settings follow our benchmark: comments excluded (they cost precision), metadata on (used
+    only as a fallback; its date is never taken), links, images, tables and formatting kept so
+    the Markdown and HTML renderings stay faithful.
+    """
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_formatting=True,
+        include_links=True,
+        include_images=True,
+        include_tables=True,
+        output_format="python",
+    )
+    if document is None or document.body is None:
+        return Body()
+    body = document.body
+    markdown = xmltotxt(body, include_formatting=True)
+    text = xmltotxt(_without_link_markup(body), include_formatting=False)
+    html_fragment = etree.tostring(convert_to_html(deepcopy(body)), encoding="unicode")
+    return Body(
+        text=text.strip(),
+        markdown=markdown.strip(),
+        html=sanitize_html(html_fragment),
+        title=document.title,
+        author=document.author,
+        sitename=document.sitename,
+    )
+
+
+def _without_link_markup(body: etree._Element) -> etree._Element:
+    """A copy of trafilatura's body whose links are plain words and whose images are gone.
+
+    ``xmltotxt`` renders ``<ref>`` as Markdown links even without formatting; the plain-text
+    body must read like the page reads.
+    """
+    plain = deepcopy(body)
+    etree.strip_tags(plain, "ref")
+    for image in plain.iter("graphic"):
+        image.getparent().remove(image) if image.getparent() is not None else None
+    return plain
+
+
+def drop_leading_title(body: Body, titles: list[str | None]) -> Body:
+    """Remove the title when the body repeats it as its first line (the page's ``<h1>``).
+
+    ``titles`` holds every spelling seen (cleaned, ``og:title``, ``<h1>``), since the heading
+    may carry decorations the cleaned title lost.
+    """
+    wanted_set = {_norm(t) for t in titles if t and _norm(t)}
+    if not wanted_set:
+        return body
+
+    def strip_first_line(text: str) -> str:
+        first, _, rest = text.partition("\n")
+        return rest.lstrip("\n") if _norm(first.lstrip("# ")) in wanted_set else text
+
+    body.text = strip_first_line(body.text)
+    body.markdown = strip_first_line(body.markdown)
+    body.html = re.sub(
+        r"^(\s*)<h[1-6]>(.*?)</h[1-6]>",
+        lambda m: m.group(1) if _norm(re.sub("<[^>]+>", "", m.group(2))) in wanted_set else m.group(0),
+        body.html,
+        count=1,
+        flags=re.S,
+    )
+    return body
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def word_count(text: str) -> int:
+    return len(_WORDS.findall(text))

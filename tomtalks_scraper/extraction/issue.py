@@ -1,0 +1,147 @@
+"""From one page's HTML to the issue we store: platform pre-clean, trafilatura, metadata priority.
+
+This is a pure function of (html, url, discovery hints): the crawl pipeline and the
+``tomtalks extract`` command both call it, so what users debug is exactly what gets stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+
+from tomtalks_scraper import __version__
+from tomtalks_scraper.extraction.body import drop_leading_title, run_trafilatura, word_count
+from tomtalks_scraper.extraction.metadata import clean_text, page_language
+from tomtalks_scraper.extraction.titles import choose_title
+from tomtalks_scraper.items import DiscoveryHints
+from tomtalks_scraper.platforms import detect_platform, get_adapter
+from tomtalks_scraper.urls import host_of
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_NAME_LIKE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}$")
+_NOT_NAMES = {"follow", "subscribe", "share", "admin", "editor", "staff"}
+
+
+class ExtractionError(ValueError):
+    """The input cannot be read as an HTML page at all (empty, binary, not markup)."""
+
+
+@dataclass
+class ExtractedIssue:
+    """Everything the pipeline would store for one page (before validation)."""
+
+    url: str
+    canonical_url: str | None
+    platform: str
+    title: str | None
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    updated_at: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    body_text: str = ""
+    body_markdown: str = ""
+    body_html: str = ""
+    word_count: int = 0
+    content_hash: str = ""
+    extractor: str = "trafilatura"
+    extractor_version: str = ""
+
+    @property
+    def author(self) -> str | None:
+        """Authors as one display string, the form the ``issues.author`` column holds."""
+        return ", ".join(self.authors) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["author"] = self.author
+        return data
+
+
+def parse_html(html: str) -> lxml_html.HtmlElement:
+    """Parse decoded page text; raise ``ExtractionError`` when it is not markup."""
+    if not html or not html.strip():
+        raise ExtractionError("the page is empty")
+    if "\x00" in html[:2048]:
+        raise ExtractionError("the page is binary data, not HTML")
+    if "<" not in html[:4096]:
+        raise ExtractionError("the page holds no HTML markup")
+    try:
+        tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+    except (etree.ParserError, ValueError) as error:
+        raise ExtractionError(f"the page could not be parsed as HTML: {error}") from error
+    return tree
+
+
+def content_hash(body_text: str) -> str:
+    """sha256 of the body with whitespace folded: the same text in other markup hashes the same."""
+    return hashlib.sha256(" ".join(body_text.split()).encode("utf-8")).hexdigest()
+
+
+def _plausible_author(name: str | None) -> str | None:
+    """trafilatura's author guess, only when it looks like a person's name (it often is not)."""
+    name = clean_text(name)
+    if not name or name.lower() in _NOT_NAMES or not _NAME_LIKE.match(name):
+        return None
+    return name
+
+
+def extract_issue(
+    html: str,
+    url: str,
+    hints: DiscoveryHints | None = None,
+    platform: str | None = None,
+    content_language: str | None = None,
+) -> ExtractedIssue:
+    """Extract one issue from a page.
+
+    Metadata priority: the platform adapter's data (which starts from JSON-LD, then
+    OpenGraph / meta, then visible ``<time>``) → what discovery saw (feed entry, sitemap) →
+    trafilatura's guesses for title and author only. Dates never come from guessing.
+    """
+    hints = hints or DiscoveryHints()
+    tree = parse_html(html)
+    adapter = get_adapter(platform) if platform else detect_platform(url, tree)
+    meta = adapter.metadata(tree, url)
+    h1 = tree.xpath("string(//h1[1])")
+    html_title = tree.xpath("string(//title[1])")
+    body = run_trafilatura(adapter.preclean(tree), url)
+
+    host = host_of(url)
+    site_names = [s for s in (meta.site_name, body.sitename, host, host.removeprefix("www.").split(".")[0]) if s]
+    title = choose_title([meta.title, hints.title, clean_text(h1), body.title, html_title], site_names, body.text)
+    body = drop_leading_title(body, [title, meta.title, h1, hints.title, body.title])
+    authors = meta.authors or ([hints.author] if hints.author else [])
+    if not authors and (guess := _plausible_author(body.author)):
+        authors = [guess]
+
+    return ExtractedIssue(
+        url=url,
+        canonical_url=meta.canonical_url,
+        platform=adapter.name,
+        title=title,
+        authors=authors,
+        published_at=meta.published_at or hints.published_at,
+        updated_at=meta.updated_at or hints.updated_at,
+        description=meta.description,
+        site_name=meta.site_name,
+        language=page_language(tree, content_language),
+        tags=meta.tags,
+        image=meta.image,
+        body_text=body.text,
+        body_markdown=body.markdown,
+        body_html=body.html,
+        word_count=word_count(body.text),
+        content_hash=content_hash(body.text),
+        extractor=f"tomtalks-{adapter.name}+trafilatura",
+        extractor_version=f"{__version__}+trafilatura-{trafilatura.__version__}",
+    )

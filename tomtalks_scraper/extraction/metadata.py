@@ -1,0 +1,179 @@
+"""Read the metadata a page declares about itself: JSON-LD, OpenGraph / ``article:*``, meta tags, ``<time>``.
+
+Platform adapters may fill fields first (their data is more precise); this module is the shared
+fallback chain JSON-LD → OpenGraph / meta → visible ``<time>``. Only declared values are taken:
+nothing here guesses from running text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import html as lxml_html
+
+from tomtalks_scraper.extraction.dates import to_utc_iso
+
+ARTICLE_TYPES = {
+    "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+    "opinionnewsarticle", "socialmediaposting", "scholarlyarticle", "techarticle", "report",
+}
+_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|\]\]>\s*$")
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class PageMetadata:
+    """Metadata declared by a page. Every field is optional: absent is better than guessed."""
+
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    updated_at: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    image: str | None = None
+    language: str | None = None
+    tags: list[str] = field(default_factory=list)
+    is_article: bool = False  # the page says it is one article (og:type article, JSON-LD Article…)
+
+    def fill_from(self, other: PageMetadata) -> None:
+        """Fill the fields still empty here from ``other`` (``self`` has the higher priority)."""
+        for name in self.__dataclass_fields__:
+            mine = getattr(self, name)
+            if mine in (None, [], False):
+                setattr(self, name, getattr(other, name))
+
+
+def clean_text(value: Any) -> str | None:
+    """Collapse whitespace; ``None`` for empty values."""
+    if value is None:
+        return None
+    text = _WS.sub(" ", str(value)).strip()
+    return text or None
+
+
+def json_ld_objects(tree: lxml_html.HtmlElement) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page, ``@graph`` members flattened. Broken blocks are skipped."""
+    objects: list[dict[str, Any]] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        raw = _CDATA.sub("", script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if not isinstance(item, dict):
+                continue
+            objects.append(item)
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                stack.extend(graph)
+    return objects
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", [])
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds}
+
+
+def _names(value: Any) -> list[str]:
+    """Author names from a JSON-LD ``author`` value (string, object or list of either)."""
+    values = value if isinstance(value, list) else [value]
+    names = []
+    for item in values:
+        name = item.get("name") if isinstance(item, dict) else item
+        cleaned = clean_text(name)
+        if cleaned and not cleaned.startswith(("http://", "https://")):
+            names.append(cleaned)
+    return names
+
+
+def from_json_ld(tree: lxml_html.HtmlElement) -> PageMetadata:
+    """Metadata from the first JSON-LD object typed as an article."""
+    meta = PageMetadata()
+    for obj in json_ld_objects(tree):
+        if not _types(obj) & ARTICLE_TYPES:
+            continue
+        meta.is_article = True
+        meta.title = clean_text(obj.get("headline") or obj.get("name"))
+        meta.authors = _names(obj.get("author"))
+        meta.published_at = to_utc_iso(obj.get("datePublished"))
+        meta.updated_at = to_utc_iso(obj.get("dateModified"))
+        meta.description = clean_text(obj.get("description"))
+        keywords = obj.get("keywords")
+        if isinstance(keywords, str):
+            keywords = keywords.split(",")
+        meta.tags = [k for k in (clean_text(x) for x in keywords or []) if k]
+        image = obj.get("image")
+        if isinstance(image, list):
+            image = image[0] if image else None
+        meta.image = clean_text(image.get("url") if isinstance(image, dict) else image)
+        publisher = obj.get("publisher")
+        if isinstance(publisher, dict):
+            meta.site_name = clean_text(publisher.get("name"))
+        break
+    return meta
+
+
+def _meta(tree: lxml_html.HtmlElement, *keys: str) -> str | None:
+    for key in keys:
+        for attr in ("property", "name", "itemprop"):
+            found = tree.xpath(f'//meta[@{attr}="{key}"]/@content')
+            if found and clean_text(found[0]):
+                return clean_text(found[0])
+    return None
+
+
+def from_meta_tags(tree: lxml_html.HtmlElement) -> PageMetadata:
+    """Metadata from OpenGraph, ``article:*``, Dublin Core and plain meta tags."""
+    author = _meta(tree, "author", "article:author", "dc.creator", "DC.creator", "parsely-author", "sailthru.author")
+    canonical = tree.xpath('//link[@rel="canonical"]/@href')
+    tags = [clean_text(t) for t in tree.xpath('//meta[@property="article:tag"]/@content')]
+    return PageMetadata(
+        title=_meta(tree, "og:title", "twitter:title", "dc.title", "DC.title"),
+        authors=[author] if author and not author.startswith(("http://", "https://")) else [],
+        published_at=to_utc_iso(
+            _meta(tree, "article:published_time", "og:published_time", "datePublished", "dc.date",
+                  "DC.date", "DC.date.issued", "parsely-pub-date", "sailthru.date", "publish-date")
+        ),
+        updated_at=to_utc_iso(_meta(tree, "article:modified_time", "og:updated_time", "dateModified")),
+        canonical_url=clean_text(canonical[0]) if canonical else None,
+        site_name=_meta(tree, "og:site_name", "application-name"),
+        description=_meta(tree, "og:description", "description", "twitter:description"),
+        image=_meta(tree, "og:image", "twitter:image"),
+        tags=[t for t in tags if t],
+        is_article=(_meta(tree, "og:type") or "").lower() == "article",
+    )
+
+
+def from_visible_markup(tree: lxml_html.HtmlElement) -> PageMetadata:
+    """A publication date from a ``<time datetime>`` that is marked as the publication date."""
+    found = tree.xpath(
+        '//time[@itemprop="datePublished" or @pubdate or contains(@class,"published") '
+        'or contains(@class,"pub-date") or contains(@class,"entry-date")]/@datetime'
+    )
+    return PageMetadata(published_at=to_utc_iso(found[0]) if found else None)
+
+
+def page_language(tree: lxml_html.HtmlElement, content_language: str | None = None) -> str | None:
+    """Primary language subtag declared by the page (``<html lang>``, og:locale) or the server."""
+    declared = tree.get("lang") or _meta(tree, "og:locale") or content_language or ""
+    primary = re.split(r"[-_,; ]", declared.strip().lower())[0]
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def read_page_metadata(tree: lxml_html.HtmlElement) -> PageMetadata:
+    """The page's declared metadata, JSON-LD first, then meta tags, then visible markup."""
+    meta = from_json_ld(tree)
+    meta.fill_from(from_meta_tags(tree))
+    meta.fill_from(from_visible_markup(tree))
+    return meta

@@ -1,0 +1,60 @@
+"""Issue titles without the decorations sites add to ``<title>`` ("… - Site Name", "… (2024)")."""
+
+from __future__ import annotations
+
+import re
+
+from tomtalks_scraper.extraction.metadata import clean_text
+
+_SEPARATORS = (" | ", " - ", " – ", " — ", " · ", " :: ", " » ")
+_SEO_YEAR = re.compile(r"\s*\((?:19|20)\d{2}\)\s*$")
+_MAX_SUFFIX_WORDS = 5
+
+
+def _site_like(suffix: str, site_names: list[str]) -> bool:
+    """Whether ``suffix`` names the site: equal to a known site name or host, or a short brand-like tail."""
+    lowered = suffix.lower().strip()
+    for name in site_names:
+        name = name.lower().removeprefix("www.")
+        if lowered == name or lowered.replace(" ", "") in name.replace(" ", ""):
+            return True
+    return False
+
+
+def strip_site_suffix(title: str, site_names: list[str]) -> str:
+    """Remove a trailing (or leading) "… | Site" part that names the site.
+
+    Only parts matching a known site name or the host are removed, so a real title such as
+    "Rust - the good parts" keeps its dash.
+    """
+    for sep in _SEPARATORS:
+        if sep not in title:
+            continue
+        head, _, tail = title.rpartition(sep)
+        if head and _site_like(tail, site_names):
+            return head.strip()
+        first, _, rest = title.partition(sep)
+        if rest and _site_like(first, site_names):
+            return rest.strip()
+    return title
+
+
+def strip_seo_year(title: str, body_text: str) -> str:
+    """Drop a trailing "(2024)" when the body never mentions that year.
+
+    Content farms append the current year to copied titles for search engines ("The real story
+    behind Netflix's $900,000 AI job (2024)"); a year the article itself talks about is kept.
+    """
+    match = _SEO_YEAR.search(title)
+    if match and match.group(0).strip(" ()") not in body_text.replace(title, ""):
+        return title[: match.start()].rstrip()
+    return title
+
+
+def choose_title(candidates: list[str | None], site_names: list[str], body_text: str) -> str | None:
+    """The first non-empty candidate, cleaned of site suffixes and SEO years."""
+    for candidate in candidates:
+        text = clean_text(candidate)
+        if text:
+            return strip_seo_year(strip_site_suffix(text, [s for s in site_names if s]), body_text)
+    return None

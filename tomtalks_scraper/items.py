@@ -1,0 +1,53 @@
+"""Typed containers passed from the spiders through the pipelines. No logic lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class DiscoveryHints:
+    """What a listing (feed entry, sitemap row, archive card) said about an issue before we fetched it."""
+
+    title: str | None = None
+    author: str | None = None
+    published_at: str | None = None  # ISO 8601 UTC, as given by the listing
+    updated_at: str | None = None
+    source: str | None = None  # "feed", "sitemap", "archive", "start"
+
+
+@dataclass
+class IssuePage:
+    """A fetched issue page on its way to extraction, validation and storage.
+
+    ``html`` is the decoded page text (trafilatura wants ``str``, and Scrapy already decoded it
+    with the response's declared or sniffed encoding). The pipelines fill ``extracted`` and then
+    the storage stage writes it.
+    """
+
+    url: str  # the URL we asked for (normalised)
+    final_url: str  # where the response came from after redirects
+    status: int
+    html: str
+    content_type: str = ""
+    newsletter: str = ""
+    newsletter_url: str = ""
+    platform: str = "generic"
+    headers: dict[str, str] = field(default_factory=dict)
+    hints: DiscoveryHints = field(default_factory=DiscoveryHints)
+    extracted: Any = None  # tomtalks_scraper.extraction.ExtractedIssue once the extract stage ran
+
+
+@dataclass
+class FetchFailure:
+    """A page that could not be fetched or read (HTTP error, refusal, network error, bad feed).
+
+    The store pipeline records it with its reason so that nothing a crawl meets is silently lost.
+    """
+
+    url: str
+    reason: str  # short machine-readable reason: "http_404", "refused", "network_error", "bad_feed"…
+    detail: str = ""
+    http_status: int | None = None
+    newsletter: str = ""

@@ -1,0 +1,43 @@
+"""Scrapy settings for tomtalks_scraper. Override any of them with ``-s NAME=VALUE``.
+
+Defaults are polite for real newsletter hosts (robots.txt, AutoThrottle, a few requests per
+host at a time). Crawls of local test sites lower the delays on the command line.
+"""
+
+BOT_NAME = "tomtalks_scraper"
+SPIDER_MODULES = ["tomtalks_scraper.spiders"]
+NEWSPIDER_MODULE = "tomtalks_scraper.spiders"
+
+# Where issues are stored. Unset here so that $TOMTALKS_DATABASE_URL, then the default
+# sqlite:///data/newsletters.db, apply (storage.db.resolve_database_url).
+DATABASE_URL = None
+
+#: Pages whose body has fewer words are not issues (teasers, empty shells); recorded as rejected.
+MIN_ISSUE_WORDS = 40
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.store.StorePipeline": 300,
+}
+
+USER_AGENT = "tomtalks_scraper/0.1 (newsletter archiver; scrapy)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+REMOTE_CONTROL_ENABLED = False  # no listening port in unattended cron runs
