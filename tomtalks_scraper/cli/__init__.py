@@ -49,6 +49,3 @@ def main(argv: list[str] | None = None) -> int:
         if archive is not None:
             archive.close()
 
-
-if __name__ == "__main__":
-    sys.exit(main())

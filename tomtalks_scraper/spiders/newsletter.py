@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -21,6 +22,7 @@ from tomtalks_scraper.discovery.sitemaps import looks_like_sitemap, parse_sitema
 from tomtalks_scraper.items import DiscoveryHints, FetchFailure, IssuePage
 from tomtalks_scraper.urls import host_of, normalize_url
 
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
 #: HTTP statuses that mean "the site refuses robots" rather than "the page is broken".
 REFUSAL_STATUSES = {999, 403, 401}
 
@@ -39,6 +41,10 @@ class NewsletterSpider(scrapy.Spider):
         if not self.start_urls and not getattr(self, "allow_no_urls", False):
             raise UsageError("no start URL: run `scrapy crawl newsletter -a url=URL` (feed, sitemap, home, "
                              "archive or issue URL; several comma-separated)")
+        for start_url in self.start_urls:
+            parts = urlsplit(start_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise UsageError(f"{start_url!r} is not an http(s) URL: pass full URLs, e.g. -a url=https://example.com/feed")
         self.newsletter_name = newsletter
         self.platform = platform
         self.allowed_domains = sorted({host_of(u) for u in self.start_urls})
@@ -57,7 +63,7 @@ class NewsletterSpider(scrapy.Spider):
             yield from self.parse_feed(response)
         elif looks_like_sitemap(head):
             yield from self.parse_sitemap(response)
-        elif not isinstance(response, TextResponse):
+        elif not _is_html(response):
             yield self._failure(response.url, "not_html", f"start URL is {_content_type(response)}", response)
         elif looks_like_issue(response.selector):
             yield self.issue_page(response, DiscoveryHints(source="start"))
@@ -129,7 +135,7 @@ class NewsletterSpider(scrapy.Spider):
         )
 
     def parse_issue(self, response: Response) -> Iterator[Any]:
-        if not isinstance(response, TextResponse):
+        if not _is_html(response):
             yield self._failure(response.url, "not_html", f"issue URL serves {_content_type(response)}", response)
             return
         yield self.issue_page(response, response.meta.get("hints") or DiscoveryHints(source="link"))
@@ -178,6 +184,19 @@ class NewsletterSpider(scrapy.Spider):
 
 def _content_type(response: Response) -> str:
     return response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip() or "unknown type"
+
+
+def _is_html(response: Response) -> bool:
+    """HTML by its declared type, or by its first bytes when the server declares none or a vague one."""
+    if not isinstance(response, TextResponse):
+        return False
+    declared = _content_type(response).lower()
+    if declared in HTML_TYPES:
+        return True
+    if declared not in ("unknown type", "text/plain", "application/octet-stream"):
+        return False
+    head = response.body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
 
 
 def _site_name(response: Response) -> str:

@@ -1,0 +1,147 @@
+"""Storage on a real SQLite file: identity, in-place updates, FTS sync, rejections, pragmas, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage import Archive, DatabaseError, resolve_database_url
+from storage.queries import IssueFilter, QueryError
+
+
+def values(body: str, **overrides: object) -> dict:
+    base = {
+        "canonical_url": None, "platform": "generic", "title": "An issue", "author": "Ann Author",
+        "authors": ["Ann Author"], "published_at": "2024-06-12T14:00:00Z", "modified_at": None,
+        "description": None, "tags": [], "image_url": None, "language": "en", "body_text": body,
+        "body_markdown": body, "body_html": f"<p>{body}</p>", "word_count": len(body.split()),
+        "content_hash": str(abs(hash(body))), "http_status": 200, "extractor": "test", "extractor_version": "1",
+    }
+    return {**base, **overrides}
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    opened = Archive.open(str(tmp_path / "nested" / "archive.db"), create=True)
+    yield opened
+    opened.close()
+
+
+def save(archive: Archive, url: str, body: str, **overrides: object):
+    return archive.save_issue(url=url, newsletter="Letters", newsletter_url="https://letters.example/",
+                              raw_html=f"<html><body><p>{body}</p></body></html>", values=values(body, **overrides))
+
+
+def fts_rows(archive: Archive, query: str) -> list[int]:
+    with archive.engine.connect() as connection:
+        return [r[0] for r in connection.execute(text("SELECT rowid FROM issues_fts WHERE issues_fts MATCH :q"),
+                                                 {"q": query})]
+
+
+def test_same_url_twice_is_one_row_updated_in_place(archive: Archive) -> None:
+    first = save(archive, "https://letters.example/p/one", "original wording about lighthouses")
+    again = save(archive, "https://letters.example/p/one", "original wording about lighthouses")
+    edited = save(archive, "https://letters.example/p/one", "edited wording about harbours")
+    assert (first.created, again.created, edited.created) == (True, False, False)
+    assert (first.changed, again.changed, edited.changed) == (True, False, True)
+    assert first.issue_id == again.issue_id == edited.issue_id
+    assert [i["id"] for i in archive.list()] == [first.issue_id]
+    assert archive.get(first.issue_id)["body_text"] == "edited wording about harbours"
+
+
+def test_fts_index_follows_updates_and_deletes(archive: Archive) -> None:
+    issue = save(archive, "https://letters.example/p/one", "lighthouses at dusk").issue_id
+    assert fts_rows(archive, "lighthouses") == [issue]
+    save(archive, "https://letters.example/p/one", "harbours at dawn")
+    assert fts_rows(archive, "lighthouses") == [] and fts_rows(archive, "harbours") == [issue]
+    with archive.engine.begin() as connection:
+        connection.execute(text("DELETE FROM issues WHERE id = :id"), {"id": issue})
+    assert fts_rows(archive, "harbours") == []
+    with archive.engine.connect() as connection:
+        # FTS5's own consistency check against the issues table: raises if the index drifted.
+        connection.execute(text("INSERT INTO issues_fts(issues_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+def test_same_host_canonical_url_identifies_the_issue(archive: Archive) -> None:
+    first = save(archive, "https://letters.example/p/one?ref=feed", "same issue",
+                 canonical_url="https://letters.example/p/one")
+    second = save(archive, "https://letters.example/p/one", "same issue",
+                  canonical_url="https://letters.example/p/one")
+    assert first.issue_id == second.issue_id
+    assert archive.get("https://letters.example/p/one")["id"] == first.issue_id
+
+
+def test_canonical_url_on_another_host_never_merges_a_copy_into_the_original(archive: Archive) -> None:
+    original = save(archive, "https://letters.example/p/one", "the original text")
+    copy = save(archive, "https://farm.example/copied", "the original text",
+                canonical_url="https://letters.example/p/one")
+    assert copy.created and copy.issue_id != original.issue_id
+    assert archive.get(original.issue_id)["url"] == "https://letters.example/p/one"
+
+
+def test_rejections_count_attempts_and_clear_once_stored(archive: Archive) -> None:
+    for _ in range(3):
+        archive.record_rejection(url="https://letters.example/p/late", reason="http_503", detail="busy",
+                                 http_status=503, newsletter="Letters")
+    with archive.engine.connect() as connection:
+        row = connection.execute(text("SELECT reason, attempts, http_status FROM rejected_pages")).one()
+    assert tuple(row) == ("http_503", 3, 503)
+    save(archive, "https://letters.example/p/late", "finally here")
+    with archive.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM rejected_pages")).scalar() == 0
+
+
+def test_search_filters_and_errors(archive: Archive) -> None:
+    save(archive, "https://letters.example/p/a", "tides and lighthouses", published_at="2024-01-10T08:00:00Z")
+    save(archive, "https://letters.example/p/b", "lighthouses only", published_at="2024-03-01")
+    assert len(archive.search("lighthouses")) == 2
+    assert [r["url"] for r in archive.search("lighthouses", IssueFilter(since="2024-02-01"))] == [
+        "https://letters.example/p/b"]
+    assert [r["url"] for r in archive.search("lighthouses", IssueFilter(until="2024-01-10"))] == [
+        "https://letters.example/p/a"]
+    assert [r["url"] for r in archive.search("lighthouse*")] != []
+    with pytest.raises(QueryError, match="cannot search"):
+        archive.search("AND OR")
+    with pytest.raises(QueryError, match="empty"):
+        archive.search("   ")
+
+
+def test_raw_html_is_kept_compressed(archive: Archive) -> None:
+    issue = save(archive, "https://letters.example/p/raw", "keep the page").issue_id
+    assert archive.get(issue, with_raw_html=True)["raw_html"] == "<html><body><p>keep the page</p></body></html>"
+    with archive.engine.connect() as connection:
+        blob = connection.execute(text("SELECT raw_html_gz FROM issues")).scalar()
+    assert blob[:2] == b"\x1f\x8b"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_the_latest_migration(archive: Archive,
+                                                                             tmp_path: Path) -> None:
+    with archive.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    with sqlite3.connect(tmp_path / "nested" / "archive.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+
+
+def test_readers_do_not_create_missing_databases(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="no database at"):
+        Archive.open(str(tmp_path / "absent.db"))
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_database_url_resolution_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOMTALKS_DATABASE_URL", raising=False)
+    assert resolve_database_url() == "sqlite:///data/newsletters.db"
+    monkeypatch.setenv("TOMTALKS_DATABASE_URL", "sqlite:////tmp/env.db")
+    assert resolve_database_url() == "sqlite:////tmp/env.db"
+    assert resolve_database_url(setting="sqlite:////tmp/setting.db") == "sqlite:////tmp/setting.db"
+    assert resolve_database_url("my.db", setting="sqlite:////tmp/setting.db") == "sqlite:///my.db"
+
+
+def test_unusable_database_url_is_a_clear_error() -> None:
+    with pytest.raises(DatabaseError, match="cannot open database 'nosuchdialect"):
+        Archive.open("nosuchdialect+driver://x")

@@ -1,0 +1,7 @@
+"""``python -m tomtalks_scraper.cli`` is the ``tomtalks`` command."""
+
+import sys
+
+from tomtalks_scraper.cli import main
+
+sys.exit(main())
