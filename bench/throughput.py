@@ -43,7 +43,7 @@ from scrapy.settings import Settings
 
 from tomtalks_scraper.crawl import LOOPBACK_SETTINGS, run_crawl
 from tomtalks_scraper.demo_site.server import LocalSite, Page
-from tomtalks_scraper.extraction import extract_issue
+from tomtalks_scraper.extraction.issue import extract_issue
 
 #: The shared benchmark folder sits next to the repository, not inside it.
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -124,6 +124,7 @@ class CrawlResult:
     memusage_max_bytes: int | None  # Scrapy samples it every MEMUSAGE_CHECK_INTERVAL_SECONDS (60 s)
     spider_elapsed_seconds: float | None  # Scrapy's own open→close time, i.e. without process startup
     cpu_seconds: float  # user + system time of the crawl process
+    errors: int  # ERROR lines in the crawl log: pages lost to a crash are neither stored nor rejected
     peak_rss_bytes: int  # the kernel's peak resident set size of the crawl process
 
 
@@ -218,6 +219,7 @@ def crawl(texts: list[str], workdir: Path) -> tuple[CrawlResult, str]:
         reactor=reactor_from_log(result.stderr, CRAWL_SETTINGS),
         memusage_max_bytes=int(memusage) if memusage else None,
         spider_elapsed_seconds=float(elapsed) if elapsed else None,
+        errors=int(stat_value(result.stderr, "log_count/ERROR") or 0),
         cpu_seconds=(usage.ru_utime + usage.ru_stime) - (usage_before.ru_utime + usage_before.ru_stime),
         peak_rss_bytes=usage.ru_maxrss * 1024,  # kilobytes on Linux; the crawl is our only child process
     ), base_url
@@ -272,6 +274,8 @@ class Results:
     rejected_pages: int
     rejection_reasons: dict[str, int]
     pages_requested: int
+    pages_lost: int
+    crawl_log_errors: int
     in_process_below_min_words: int
     bare_trafilatura_seconds: float
     bare_trafilatura_pages_per_second: float
@@ -311,6 +315,8 @@ def summarize(texts: list[str], distinct: int, result: CrawlResult, bare_seconds
         rejected_pages=result.rejected,
         rejection_reasons=result.rejection_reasons,
         pages_requested=result.pages_requested,
+        pages_lost=n - result.stored - result.rejected,
+        crawl_log_errors=result.errors,
         in_process_below_min_words=passing.count(False),
         bare_trafilatura_seconds=round(bare_seconds, 2),
         bare_trafilatura_pages_per_second=round(bare_rate, 2),
@@ -338,6 +344,7 @@ def table(results: Results) -> str:
         ("crawl pages/s, stored + rejected", f"{r.crawl_pages_per_second_processed:.1f}"),
         ("crawl pages/s, listed in the feed", f"{r.crawl_pages_per_second_listed:.1f}"),
         ("stored issues / rejected pages", f"{r.stored_issues} / {r.rejected_pages} ({reasons})"),
+        ("pages neither stored nor rejected", f"{r.pages_lost} (ERROR lines in the crawl log: {r.crawl_log_errors})"),
         ("bare trafilatura.extract pages/s", f"{r.bare_trafilatura_pages_per_second:.1f}"),
         ("our extract_issue pages/s", f"{r.extract_issue_pages_per_second:.1f}"),
         ("ratio crawl / bare trafilatura", f"{r.ratio_crawl_to_bare:.2f}"),

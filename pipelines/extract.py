@@ -7,7 +7,7 @@ from typing import Any
 import trafilatura
 
 from pipelines.rejection import Rejected
-from tomtalks_scraper.extraction import ExtractionError, extract_issue
+from tomtalks_scraper.extraction.issue import ExtractionError, extract_issue
 from tomtalks_scraper.items import IssuePage
 from tomtalks_scraper.platforms import all_adapters
 

@@ -44,6 +44,10 @@ def issue_values(item: IssuePage) -> dict[str, Any]:
         "http_status": item.status,
         "extractor": issue.extractor,
         "extractor_version": issue.extractor_version,
+        "subtitle": issue.subtitle,
+        "issue_number": issue.issue_number,
+        "volume": issue.volume,
+        "access": issue.access,
     }
 
 
@@ -79,13 +83,14 @@ class StorePipeline:
             raise DropItem(f"not stored, recorded as {item.reason}: {item.url}")
         if not isinstance(item, IssuePage):
             return item
+        newsletter = item.newsletter or item.extracted.newsletter or item.fallback_newsletter
         result = self.archive.save_issue(
-            url=item.url, newsletter=item.newsletter, newsletter_url=item.newsletter_url, raw_html=item.html,
-            values=issue_values(item),
+            url=item.url, newsletter=newsletter, newsletter_url=item.newsletter_url, raw_html=item.html,
+            values=issue_values(item), links=[(link.url, link.text) for link in item.extracted.links],
         )
         outcome = "new" if result.created else "changed" if result.changed else "unchanged"
         self.outcomes[f"issues_{outcome}"] += 1
-        record = {"id": result.issue_id, "newsletter": item.newsletter, **item.extracted.to_dict()}
+        record = {"id": result.issue_id, "newsletter": newsletter, "source": item.source, **item.extracted.to_dict()}
         record.pop("body_html", None)
         return record
 

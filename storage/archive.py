@@ -62,12 +62,12 @@ class Archive:
 
     def save_issue(
         self, *, url: str, newsletter: str, newsletter_url: str | None, raw_html: str | None,
-        values: dict[str, Any],
+        values: dict[str, Any], links: list[tuple[str, str]] | None = None,
     ) -> SaveResult:
         with transaction(self._sessions) as session:
             return upsert_issue(
                 session, url=url, newsletter=newsletter, newsletter_url=newsletter_url, raw_html=raw_html,
-                values=values,
+                values=values, links=links,
             )
 
     def record_rejection(

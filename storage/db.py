@@ -90,7 +90,7 @@ def make_engine(url: str, *, create: bool = True, migrate: bool = True) -> Engin
     return engine
 
 
-def _alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -99,7 +99,7 @@ def _alembic_config(engine: Engine) -> Config:
 
 def upgrade_schema(engine: Engine) -> None:
     """Apply the migrations the database has not seen yet (cheap when it is up to date)."""
-    config = _alembic_config(engine)
+    config = alembic_config(engine)
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:
         if MigrationContext.configure(connection).get_current_revision() == head:

@@ -67,8 +67,30 @@ class Issue(Base):
     extractor_version: Mapped[str] = mapped_column(String(80))
     fetched_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
     first_seen_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    subtitle: Mapped[str | None] = mapped_column(Text)
+    issue_number: Mapped[int | None] = mapped_column(Integer)
+    volume: Mapped[int | None] = mapped_column(Integer)
+    access: Mapped[str] = mapped_column(String(20), default="free", index=True)
 
     newsletter: Mapped[Newsletter] = relationship(back_populates="issues")
+    links: Mapped[list[IssueLink]] = relationship(
+        back_populates="issue", cascade="all, delete-orphan", order_by="IssueLink.position"
+    )
+
+
+class IssueLink(Base):
+    """A hyperlink in an issue's body: its real target (unwrapped, untracked) and anchor text."""
+
+    __tablename__ = "issue_links"
+    __table_args__ = (UniqueConstraint("issue_id", "position", name="uq_issue_links_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text, index=True)
+    text: Mapped[str] = mapped_column(Text)
+
+    issue: Mapped[Issue] = relationship(back_populates="links")
 
 
 class RejectedPage(Base):

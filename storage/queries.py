@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 from storage.models import Issue, Newsletter, RejectedPage
 from storage.writes import decompress_html
 
-SUMMARY_COLUMNS = ("id", "url", "title", "author", "published_at", "word_count", "platform", "fetched_at")
+SUMMARY_COLUMNS = (
+    "id", "url", "title", "author", "published_at", "word_count", "platform", "access", "issue_number", "fetched_at",
+)
 DETAIL_COLUMNS = SUMMARY_COLUMNS + (
+    "subtitle", "volume",
     "canonical_url", "authors", "modified_at", "description", "tags", "image_url", "language", "content_hash",
     "extractor", "extractor_version", "first_seen_at", "http_status", "body_text", "body_markdown", "body_html",
 )
@@ -78,6 +81,7 @@ def get_issue(session: Session, key: str | int, with_raw_html: bool = False) -> 
     if issue is None:
         raise QueryError(f"no issue {key!r} in this archive (try `tomtalks list` or `tomtalks search`)")
     data = _row(issue, DETAIL_COLUMNS)
+    data["links"] = [{"position": link.position, "url": link.url, "text": link.text} for link in issue.links]
     if with_raw_html:
         data["raw_html"] = decompress_html(issue.raw_html_gz)
     return data

@@ -14,13 +14,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Issue, Newsletter, RejectedPage, utc_now_iso
+from storage.models import Issue, IssueLink, Newsletter, RejectedPage, utc_now_iso
 
 ISSUE_FIELDS = (
     "canonical_url", "platform", "title", "author", "authors", "published_at", "modified_at", "description",
     "tags", "image_url", "language", "body_text", "body_markdown", "body_html", "word_count", "content_hash",
-    "http_status", "extractor", "extractor_version",
+    "http_status", "extractor", "extractor_version", "subtitle", "issue_number", "volume", "access",
 )
+#: Fields that come from the body: a paywalled preview must not replace a fuller body already stored.
+BODY_FIELDS = ("body_text", "body_markdown", "body_html", "word_count", "content_hash")
+FULL_ACCESS = ("free", "paid_full")
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,14 @@ def upsert_issue(
     newsletter_url: str | None,
     raw_html: str | None,
     values: dict[str, Any],
+    links: list[tuple[str, str]] | None = None,
 ) -> SaveResult:
-    """Insert the issue, or update the stored row in place (never a second row for one issue)."""
+    """Insert the issue, or update the stored row in place (never a second row for one issue).
+
+    ``links`` are the body's (url, anchor text) pairs in order; they replace the stored ones.
+    A ``paid_preview`` never overwrites a full body already stored: its metadata is taken, its
+    shorter body is not.
+    """
     unknown = set(values) - set(ISSUE_FIELDS)
     if unknown:
         raise ValueError(f"unknown issue fields: {sorted(unknown)}")
@@ -93,9 +102,20 @@ def upsert_issue(
     if issue is None:
         issue = Issue(url=url, newsletter=owner, first_seen_at=now)
         session.add(issue)
-    changed = created or issue.content_hash != values.get("content_hash")
+    keep_body = (
+        not created and values.get("access") == "paid_preview" and issue.access in FULL_ACCESS
+        and (issue.word_count or 0) > (values.get("word_count") or 0)
+    )
+    if keep_body:
+        values = {k: v for k, v in values.items() if k not in BODY_FIELDS and k != "access"}
+        links = None
+    changed = created or ("content_hash" in values and issue.content_hash != values["content_hash"])
     for name, value in values.items():
         setattr(issue, name, value)
+    if links is not None:
+        issue.links.clear()
+        session.flush()  # delete the old rows before inserting new ones at the same positions
+        issue.links.extend(IssueLink(position=i, url=url, text=text) for i, (url, text) in enumerate(links))
     issue.newsletter = owner
     issue.fetched_at = now
     if raw_html is not None:

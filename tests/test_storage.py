@@ -6,9 +6,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from storage import Archive, DatabaseError, resolve_database_url
+from storage import Archive, DatabaseError, make_engine, resolve_database_url
+from storage.db import alembic_config
 from storage.queries import IssueFilter, QueryError
 
 
@@ -123,8 +126,32 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_the_latest_migration(arch
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    head = ScriptDirectory.from_config(alembic_config(archive.engine)).get_current_head()
     with sqlite3.connect(tmp_path / "nested" / "archive.db") as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
+
+
+def test_an_archive_made_by_the_first_schema_is_upgraded_without_losing_issues(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url, migrate=False)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO newsletters (name, platform, created_at) VALUES ('Old', 'generic', 'x')"))
+        connection.execute(text(
+            "INSERT INTO issues (newsletter_id, url, platform, authors, tags, body_text, body_markdown, body_html,"
+            " word_count, content_hash, extractor, extractor_version, fetched_at, first_seen_at, title)"
+            " VALUES (1, 'https://old.example/1', 'generic', '[]', '[]', 'kept words here', '', '', 3, 'h', 'e',"
+            " 'v', 'x', 'x', 'Old issue')"))
+    engine.dispose()
+    archive = Archive.open(url)
+    try:
+        [issue] = archive.list()
+        assert issue["title"] == "Old issue" and issue["access"] == "free"
+        assert [r["url"] for r in archive.search("kept")] == ["https://old.example/1"]
+    finally:
+        archive.close()
 
 
 def test_readers_do_not_create_missing_databases(tmp_path: Path) -> None:
@@ -145,3 +172,25 @@ def test_database_url_resolution_order(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unusable_database_url_is_a_clear_error() -> None:
     with pytest.raises(DatabaseError, match="cannot open database 'nosuchdialect"):
         Archive.open("nosuchdialect+driver://x")
+
+
+def test_a_paywalled_preview_never_replaces_a_full_body(archive: Archive) -> None:
+    full = "the whole issue " * 50
+    issue = save(archive, "https://letters.example/p/paid", full, access="paid_full", title="Paid issue").issue_id
+    preview = save(archive, "https://letters.example/p/paid", "the whole issue, cut short", access="paid_preview",
+                   title="Paid issue (renamed)")
+    stored = archive.get(issue)
+    assert not preview.changed
+    assert stored["body_text"] == full and stored["access"] == "paid_full"
+    assert stored["title"] == "Paid issue (renamed)"  # metadata still follows the page
+
+
+def test_body_links_are_stored_in_order_and_replaced_on_update(archive: Archive) -> None:
+    url = "https://letters.example/p/links"
+    archive.save_issue(url=url, newsletter="Letters", newsletter_url=None, raw_html=None,
+                       values=values("two links"), links=[("https://a.example/", "A"), ("https://b.example/", "B")])
+    assert [(x["position"], x["url"], x["text"]) for x in archive.get(url)["links"]] == [
+        (0, "https://a.example/", "A"), (1, "https://b.example/", "B")]
+    archive.save_issue(url=url, newsletter="Letters", newsletter_url=None, raw_html=None,
+                       values=values("one link"), links=[("https://c.example/", "C")])
+    assert [x["url"] for x in archive.get(url)["links"]] == ["https://c.example/"]

@@ -36,6 +36,8 @@ class IssuePage:
     platform: str = "generic"
     headers: dict[str, str] = field(default_factory=dict)
     hints: DiscoveryHints = field(default_factory=DiscoveryHints)
+    source: str = ""  # the start URL that led here (coverage is counted per source)
+    fallback_newsletter: str = ""  # the site's name, used when nobody named the newsletter
     extracted: Any = None  # tomtalks_scraper.extraction.ExtractedIssue once the extract stage ran
 
 
@@ -51,3 +53,4 @@ class FetchFailure:
     detail: str = ""
     http_status: int | None = None
     newsletter: str = ""
+    source: str = ""

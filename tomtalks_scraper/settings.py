@@ -41,3 +41,7 @@ TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 REMOTE_CONTROL_ENABLED = False  # no listening port in unattended cron runs
+
+EXTENSIONS = {
+    "tomtalks_scraper.coverage.CoverageReport": 500,
+}

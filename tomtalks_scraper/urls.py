@@ -56,3 +56,20 @@ def same_site(host: str, allowed: set[str]) -> bool:
     """True when ``host`` is one of ``allowed`` or a subdomain of one (www. is not significant)."""
     bare = host.removeprefix("www.")
     return any(bare == a.removeprefix("www.") or bare.endswith("." + a.removeprefix("www.")) for a in allowed)
+
+
+def unwrap_query_redirect(url: str, parameter: str) -> str:
+    """The URL carried in ``parameter`` of a click-tracking redirect, or ``url`` when it has none."""
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if name == parameter and value.startswith(("http://", "https://")):
+            return value
+    return url
+
+
+def clean_link(url: str) -> str:
+    """A body link as stored: tracking parameters and fragments-only changes dropped, otherwise as written."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))

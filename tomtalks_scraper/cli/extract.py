@@ -13,7 +13,7 @@ from pathlib import Path
 from trafilatura.utils import decode_file
 
 from tomtalks_scraper.cli.common import CliError, add_json_option, console, print_json, print_json_lines, table
-from tomtalks_scraper.extraction import ExtractedIssue, ExtractionError, extract_issue
+from tomtalks_scraper.extraction.issue import ExtractedIssue, ExtractionError, extract_issue
 
 FETCH_TIMEOUT_S = 30
 USER_AGENT = "tomtalks_scraper/0.1 (newsletter archiver; extract command)"

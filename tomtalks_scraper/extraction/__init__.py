@@ -1,5 +1,5 @@
-"""Page → issue extraction, independent of Scrapy (used by the pipelines and by `tomtalks extract`)."""
+"""Page → issue extraction, independent of Scrapy (used by the pipelines and by `tomtalks extract`).
 
-from tomtalks_scraper.extraction.issue import ExtractedIssue, ExtractionError, content_hash, extract_issue
-
-__all__ = ["ExtractedIssue", "ExtractionError", "content_hash", "extract_issue"]
+The entry point is ``tomtalks_scraper.extraction.issue.extract_issue``; the other modules are its parts
+(metadata, titles, dates, body rendering, HTML sanitising), which platform adapters also use.
+"""

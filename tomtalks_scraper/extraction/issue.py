@@ -17,10 +17,12 @@ from lxml import html as lxml_html
 
 from tomtalks_scraper import __version__
 from tomtalks_scraper.extraction.body import drop_leading_title, run_trafilatura, word_count
+from tomtalks_scraper.extraction.links import BodyLink, body_links
 from tomtalks_scraper.extraction.metadata import clean_text, page_language
+from tomtalks_scraper.extraction.numbering import parse_numbering
 from tomtalks_scraper.extraction.titles import choose_title
 from tomtalks_scraper.items import DiscoveryHints
-from tomtalks_scraper.platforms import detect_platform, get_adapter
+from tomtalks_scraper.platforms import all_adapters, detect_platform, get_adapter
 from tomtalks_scraper.urls import host_of
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -48,6 +50,12 @@ class ExtractedIssue:
     language: str | None = None
     tags: list[str] = field(default_factory=list)
     image: str | None = None
+    subtitle: str | None = None
+    newsletter: str | None = None  # the newsletter's name as the page gives it (platform data)
+    issue_number: int | None = None
+    volume: int | None = None
+    access: str = "free"
+    links: list[BodyLink] = field(default_factory=list)
     body_text: str = ""
     body_markdown: str = ""
     body_html: str = ""
@@ -95,6 +103,15 @@ def _plausible_author(name: str | None) -> str | None:
     return name
 
 
+def unwrap_any(url: str) -> str:
+    """Unwrap a link with whichever platform's redirect wrapper it uses (copies keep foreign wrappers)."""
+    for adapter in all_adapters().values():
+        unwrapped = adapter.unwrap_link(url)
+        if unwrapped != url:
+            return unwrapped
+    return url
+
+
 def extract_issue(
     html: str,
     url: str,
@@ -112,6 +129,7 @@ def extract_issue(
     tree = parse_html(html)
     adapter = get_adapter(platform) if platform else detect_platform(url, tree)
     meta = adapter.metadata(tree, url)
+    access = adapter.access(tree, meta)
     h1 = tree.xpath("string(//h1[1])")
     html_title = tree.xpath("string(//title[1])")
     body = run_trafilatura(adapter.preclean(tree), url)
@@ -123,6 +141,7 @@ def extract_issue(
     authors = meta.authors or ([hints.author] if hints.author else [])
     if not authors and (guess := _plausible_author(body.author)):
         authors = [guess]
+    numbering = parse_numbering(title)
 
     return ExtractedIssue(
         url=url,
@@ -137,6 +156,12 @@ def extract_issue(
         language=page_language(tree, content_language),
         tags=meta.tags,
         image=meta.image,
+        subtitle=meta.subtitle,
+        newsletter=meta.newsletter,
+        issue_number=numbering.number,
+        volume=numbering.volume,
+        access=access,
+        links=body_links(body.html, unwrap_any),
         body_text=body.text,
         body_markdown=body.markdown,
         body_html=body.html,

@@ -39,13 +39,17 @@ class PageMetadata:
     language: str | None = None
     tags: list[str] = field(default_factory=list)
     is_article: bool = False  # the page says it is one article (og:type article, JSON-LD Article…)
+    subtitle: str | None = None
+    newsletter: str | None = None  # the newsletter's name when the page carries it (platform data)
+    access: str | None = None  # free, paid_preview, paid_full, login_wall (see platforms.base.ACCESS)
+    accessible_for_free: bool | None = None  # JSON-LD isAccessibleForFree, when declared
 
     def fill_from(self, other: PageMetadata) -> None:
         """Fill the fields still empty here from ``other`` (``self`` has the higher priority)."""
         for name in self.__dataclass_fields__:
-            mine = getattr(self, name)
-            if mine in (None, [], False):
-                setattr(self, name, getattr(other, name))
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine in (None, [], False) and theirs not in (None, [], False):
+                setattr(self, name, theirs)
 
 
 def clean_text(value: Any) -> str | None:
@@ -117,6 +121,9 @@ def from_json_ld(tree: lxml_html.HtmlElement) -> PageMetadata:
         if isinstance(image, list):
             image = image[0] if image else None
         meta.image = clean_text(image.get("url") if isinstance(image, dict) else image)
+        free = obj.get("isAccessibleForFree")
+        if free is not None:
+            meta.accessible_for_free = str(free).strip().lower() not in ("false", "0", "no")
         publisher = obj.get("publisher")
         if isinstance(publisher, dict):
             meta.site_name = clean_text(publisher.get("name"))

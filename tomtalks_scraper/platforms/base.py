@@ -14,7 +14,13 @@ from typing import ClassVar
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
+from tomtalks_scraper.discovery.listings import READERS, Listing, ListingResult
 from tomtalks_scraper.extraction.metadata import PageMetadata, read_page_metadata
+from tomtalks_scraper.urls import unwrap_query_redirect
+
+#: The access states an issue can have.
+FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED = "free", "paid_preview", "paid_full", "login_wall", "refused"
+ACCESS = (FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED)
 
 _WS = re.compile(r"\s+")
 #: A block holding one of these headings is dropped only if it is small next to the page:
@@ -63,6 +69,12 @@ class PlatformAdapter:
     ``boilerplate``         CSS selectors of platform chrome removed before trafilatura runs.
     ``boilerplate_headings`` regexes matching a whole visible heading whose block is platform chrome
                             ("Recommended by LinkedIn", "Subscribe to .*"); case is ignored.
+    ``redirect_wrappers``   (URL regex, query parameter) pairs: links matching the regex are unwrapped to
+                            the URL in that parameter (``linkedin.com/redir/redirect?url=…``).
+    ``paywall_markers``     CSS selectors present only when the body is cut by a paywall.
+
+    Code hooks, overridden where selectors are not enough: ``metadata`` (platform data first),
+    ``access``, ``listings`` / ``parse_listing`` (discovery of every issue), ``unwrap_link``.
     """
 
     name: ClassVar[str] = "generic"
@@ -71,6 +83,8 @@ class PlatformAdapter:
     body_selectors: ClassVar[tuple[str, ...]] = ()
     boilerplate: ClassVar[tuple[str, ...]] = ()
     boilerplate_headings: ClassVar[tuple[str, ...]] = ()
+    redirect_wrappers: ClassVar[tuple[tuple[str, str], ...]] = ()
+    paywall_markers: ClassVar[tuple[str, ...]] = ()
 
     def matches_url(self, url: str) -> bool:
         return any(re.search(pattern, url) for pattern in self.url_patterns)
@@ -81,6 +95,43 @@ class PlatformAdapter:
     def metadata(self, tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
         """Declared metadata; platforms with their own data override and fill from this."""
         return read_page_metadata(tree)
+
+    def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
+        """``free`` unless the platform's data or a paywall marker says otherwise.
+
+        Called on the full page, before pre-cleaning removes the markers.
+        """
+        if meta.access in ACCESS:
+            return meta.access
+        if any(css(selector)(tree) for selector in self.paywall_markers):
+            return PAID_PREVIEW
+        if meta.accessible_for_free is False:
+            return PAID_PREVIEW
+        return FREE
+
+    def unwrap_link(self, url: str) -> str:
+        """The real target of a link this platform wraps for click tracking (else ``url`` itself)."""
+        for pattern, parameter in self.redirect_wrappers:
+            if re.search(pattern, url):
+                return unwrap_query_redirect(url, parameter)
+        return url
+
+    # Discovery ---------------------------------------------------------------------------------
+
+    def listings(self, start_url: str, page: lxml_html.HtmlElement | None) -> list[Listing]:
+        """Where every issue of the newsletter at ``start_url`` is listed, best source first.
+
+        ``page`` is the start URL's parsed HTML when it was HTML. The default, an empty list, means
+        the start URL is a single issue or a site for generic discovery (feed, sitemap, archive).
+        """
+        return []
+
+    def parse_listing(self, listing: Listing, body: bytes, url: str) -> ListingResult:
+        """Read one fetched listing. Platforms override for their API shapes."""
+        reader = READERS.get(listing.kind)
+        if reader is None:
+            raise ValueError(f"{self.name}: no reader for listings of kind {listing.kind!r}")
+        return reader(listing, body, url)
 
     def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
         """Drop platform chrome, then cut the page down to the body when a body selector matches.

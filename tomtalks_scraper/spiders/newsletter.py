@@ -1,13 +1,17 @@
 """``scrapy crawl newsletter -a url=URL[,URL…]``: archive a newsletter from any start URL.
 
-A start URL may be a feed (RSS/Atom), a sitemap, a home or archive page, or one issue. The
-spider only discovers and fetches; extraction, validation and storage are the pipelines' work.
-Links are followed only on the start URLs' hosts.
+A start URL may be a feed (RSS/Atom), a sitemap, a home or archive page, or one issue. When a
+platform adapter recognises the start page (by URL or page markers), its own listings (APIs,
+sitemaps, archives) are read to find every issue; otherwise generic discovery applies: the page's
+feed, else its archive pagination. The spider only discovers and fetches; extraction, validation
+and storage are the pipelines' work. Links are followed only on the start URLs' hosts.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,10 +20,13 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from tomtalks_scraper.discovery.feeds import FeedError, looks_like_feed, parse_feed
-from tomtalks_scraper.discovery.html_pages import feed_links, issue_links, looks_like_issue, pagination_links
-from tomtalks_scraper.discovery.sitemaps import looks_like_sitemap, parse_sitemap
+from tomtalks_scraper.discovery.feeds import FeedError, looks_like_feed
+from tomtalks_scraper.discovery.html_pages import feed_links, looks_like_issue
+from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, SITEMAP, Listing, ListingResult
+from tomtalks_scraper.discovery.sitemaps import looks_like_sitemap
 from tomtalks_scraper.items import DiscoveryHints, FetchFailure, IssuePage
+from tomtalks_scraper.platforms import all_adapters, detect_platform, get_adapter
+from tomtalks_scraper.platforms.base import PlatformAdapter
 from tomtalks_scraper.urls import host_of, normalize_url
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -31,6 +38,15 @@ class UsageError(ValueError):
     """The spider was started without what it needs; the message says what to pass."""
 
 
+@dataclass
+class SourcePlan:
+    """Discovery state of one start URL: listings in flight, issues found, fallbacks not yet used."""
+
+    pending: int = 0
+    found: int = 0
+    fallbacks: list[Listing] = field(default_factory=list)
+
+
 class NewsletterSpider(scrapy.Spider):
     name = "newsletter"
 
@@ -38,110 +54,133 @@ class NewsletterSpider(scrapy.Spider):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.start_urls = [u.strip() for u in (url or "").split(",") if u.strip()]
-        if not self.start_urls and not getattr(self, "allow_no_urls", False):
+        if not self.start_urls:
             raise UsageError("no start URL: run `scrapy crawl newsletter -a url=URL` (feed, sitemap, home, "
                              "archive or issue URL; several comma-separated)")
         for start_url in self.start_urls:
             parts = urlsplit(start_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise UsageError(f"{start_url!r} is not an http(s) URL: pass full URLs, e.g. -a url=https://example.com/feed")
+                raise UsageError(f"{start_url!r} is not an http(s) URL: pass full URLs, e.g. "
+                                 "-a url=https://example.com/feed")
         self.newsletter_name = newsletter
-        self.platform = platform
+        self.platform = platform.lower() if platform and platform.lower() in all_adapters() else None
         self.allowed_domains = sorted({host_of(u) for u in self.start_urls})
+        self.plans: dict[str, SourcePlan] = defaultdict(SourcePlan)
+        self.listed: dict[str, set[str]] = defaultdict(set)
 
     # Start -------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse_start, errback=self.on_error,
-                                 meta={"newsletter": self.newsletter_name, "source": "start"})
+                                 meta={"newsletter": self.newsletter_name, "source": url})
 
     def parse_start(self, response: Response) -> Iterator[Any]:
-        """Decide what the start URL is and hand it to the matching parser."""
+        """Decide what the start URL is and read it as a listing, a platform home, or an issue."""
         head = response.body[:2048]
-        if looks_like_feed(head):
-            yield from self.parse_feed(response)
-        elif looks_like_sitemap(head):
-            yield from self.parse_sitemap(response)
+        if looks_like_feed(head) or looks_like_sitemap(head):
+            listing = Listing(response.url, FEED if looks_like_feed(head) else SITEMAP)
+            yield from self._start_plan(response, self._adapter(None), [listing])
         elif not _is_html(response):
-            yield self._failure(response.url, "not_html", f"start URL is {_content_type(response)}", response)
-        elif looks_like_issue(response.selector):
-            yield self.issue_page(response, DiscoveryHints(source="start"))
-        elif feeds := feed_links(response.selector, response.url):
-            yield response.follow(feeds[0], callback=self.parse_feed, errback=self.on_error,
-                                  meta={**self._meta(response), "fallback_archive": response.url})
+            yield self._failure(response, "not_html", f"start URL serves {_content_type(response)}")
         else:
-            yield from self.parse_archive(response)
+            adapter = self._adapter(response)
+            plan = adapter.listings(response.url, response.selector.root)
+            if plan:
+                yield from self._start_plan(response, adapter, plan)
+            elif looks_like_issue(response.selector):
+                self.listed[response.meta["source"]].add(normalize_url(response.url))
+                self.crawler.stats.inc_value(f"tomtalks/coverage/{response.meta['source']}/fetched")
+                yield self.issue_page(response, DiscoveryHints(source="start"), adapter.name)
+            elif feeds := feed_links(response.selector, response.url):
+                plan = [Listing(feeds[0], FEED), Listing(response.url, ARCHIVE, fallback=True)]
+                yield from self._start_plan(response, adapter, plan)
+            else:
+                yield from self._start_plan(response, adapter, [Listing(response.url, ARCHIVE)])
+
+    def _adapter(self, response: Response | None) -> PlatformAdapter:
+        if self.platform:
+            return get_adapter(self.platform)
+        if response is None:
+            return get_adapter(None)
+        return detect_platform(response.url, response.selector.root)
 
     # Listings ----------------------------------------------------------------------------------
 
-    def parse_feed(self, response: Response) -> Iterator[Any]:
-        """Every entry of a feed becomes an issue request; Atom paging is followed."""
-        try:
-            feed = parse_feed(response.body, response.url)
-        except FeedError as error:
-            yield self._failure(response.url, "bad_feed", str(error), response)
-            yield from self._fallback_to_archive(response)
-            return
-        newsletter = response.meta.get("newsletter") or feed.title
-        if not feed.entries:
-            yield from self._fallback_to_archive(response)
-        for entry in feed.entries:
-            yield self.issue_request(entry.url, entry.hints, newsletter, feed.home_url)
-        if feed.next_url:
-            yield response.follow(feed.next_url, callback=self.parse_feed, errback=self.on_error,
-                                  meta={"newsletter": newsletter})
+    def _start_plan(self, response: Response, adapter: PlatformAdapter, plan: list[Listing]) -> Iterator[Any]:
+        source = response.meta["source"]
+        state = self.plans[source]
+        state.fallbacks = [listing for listing in plan if listing.fallback]
+        for listing in [listing for listing in plan if not listing.fallback] or state.fallbacks:
+            yield from self._read_or_request(response, adapter, listing)
 
-    def parse_sitemap(self, response: Response) -> Iterator[Any]:
-        """Sitemap indexes lead to sitemaps; sitemap URLs become issue requests."""
-        try:
-            sitemap = parse_sitemap(response.body, response.url)
-        except Exception as error:  # noqa: BLE001 - any unreadable sitemap is recorded, the crawl goes on
-            yield self._failure(response.url, "bad_sitemap", str(error), response)
-            return
-        for loc, lastmod in sitemap.urls:
-            if sitemap.kind == "sitemapindex":
-                yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error,
-                                     meta=self._meta(response))
-            else:
-                hints = DiscoveryHints(updated_at=lastmod, source="sitemap")
-                yield self.issue_request(loc, hints, response.meta.get("newsletter"), None)
+    def _read_or_request(self, response: Response, adapter: PlatformAdapter, listing: Listing) -> Iterator[Any]:
+        """A listing that is the response in hand is read at once; others are fetched."""
+        self.plans[response.meta["source"]].pending += 1
+        meta = {**self._meta(response), "listing": listing, "platform": adapter.name}
+        if normalize_url(listing.url) == normalize_url(response.url):
+            yield from self.parse_listing(response.replace(request=response.request.replace(meta=meta)))
+        else:
+            yield scrapy.Request(listing.url, callback=self.parse_listing, errback=self.on_listing_error,
+                                 meta=meta, dont_filter=listing.fallback)
 
-    def parse_archive(self, response: Response) -> Iterator[Any]:
-        """An HTML listing: candidate issue links, then the next page of the listing."""
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        listing: Listing = response.meta["listing"]
+        adapter = get_adapter(response.meta["platform"])
+        try:
+            result = adapter.parse_listing(listing, response.body, response.url)
+        except (FeedError, ValueError, KeyError, TypeError) as error:
+            yield self._failure(response, f"bad_{listing.kind}", f"{type(error).__name__}: {error}")
+            yield from self._listing_done(response, found=0)
+            return
+        yield from self._follow_result(response, adapter, result)
+
+    def _follow_result(self, response: Response, adapter: PlatformAdapter, result: ListingResult) -> Iterator[Any]:
         meta = self._meta(response)
-        meta["newsletter"] = meta["newsletter"] or _site_name(response)
-        meta["newsletter_url"] = meta.get("newsletter_url") or response.urljoin("/")
-        for link in issue_links(response.selector, response.url):
-            yield self.issue_request(link, DiscoveryHints(source="archive"), meta["newsletter"],
-                                     meta["newsletter_url"])
-        for link in pagination_links(response.selector, response.url):
-            yield response.follow(link, callback=self.parse_archive, errback=self.on_error, meta=meta)
+        meta["newsletter"] = meta["newsletter"] or result.newsletter
+        meta["newsletter_url"] = meta["newsletter_url"] or result.home_url
+        for found in result.issues:
+            yield self.issue_request(found.url, found.hints, meta, adapter.name)
+        for following in result.next:
+            self.plans[meta["source"]].pending += 1
+            yield scrapy.Request(following.url, callback=self.parse_listing, errback=self.on_listing_error,
+                                 meta={**meta, "listing": following, "platform": adapter.name})
+        yield from self._listing_done(response, found=len(result.issues))
 
-    def _fallback_to_archive(self, response: Response) -> Iterator[Any]:
-        """A home page whose feed is empty or broken: walk the home page as an archive instead."""
-        home = response.meta.get("fallback_archive")
-        if home:
-            yield scrapy.Request(home, callback=self.parse_archive, errback=self.on_error, dont_filter=True,
-                                 meta={"newsletter": response.meta.get("newsletter")})
+    def _listing_done(self, response: Response, found: int) -> Iterator[Any]:
+        """When every primary listing of a source is done and none listed anything, read the fallbacks."""
+        state = self.plans[response.meta["source"]]
+        state.pending -= 1
+        state.found += found
+        if state.pending <= 0 and state.found == 0 and state.fallbacks:
+            fallbacks, state.fallbacks = state.fallbacks, []
+            adapter = get_adapter(response.meta.get("platform"))
+            for listing in fallbacks:
+                yield from self._read_or_request(response, adapter, listing)
+
+    def on_listing_error(self, failure: Failure) -> Iterator[Any]:
+        yield from self.on_error(failure)
+        yield from self._listing_done(failure.value.response if failure.check(HttpError) else
+                                      _placeholder(failure.request), found=0)
 
     # Issues ------------------------------------------------------------------------------------
 
-    def issue_request(self, url: str, hints: DiscoveryHints, newsletter: str | None,
-                      newsletter_url: str | None) -> scrapy.Request:
-        return scrapy.Request(
-            url, callback=self.parse_issue, errback=self.on_error,
-            meta={"newsletter": newsletter, "newsletter_url": newsletter_url, "hints": hints},
-        )
+    def issue_request(self, url: str, hints: DiscoveryHints, meta: dict[str, Any], platform: str) -> scrapy.Request:
+        self.listed[meta["source"]].add(normalize_url(url))
+        self.crawler.stats.set_value(f"tomtalks/coverage/{meta['source']}/listed", len(self.listed[meta["source"]]))
+        return scrapy.Request(url, callback=self.parse_issue, errback=self.on_error,
+                              meta={**meta, "hints": hints, "platform": platform})
 
     def parse_issue(self, response: Response) -> Iterator[Any]:
+        self.crawler.stats.inc_value(f"tomtalks/coverage/{response.meta.get('source')}/fetched")
         if not _is_html(response):
-            yield self._failure(response.url, "not_html", f"issue URL serves {_content_type(response)}", response)
+            yield self._failure(response, "not_html", f"issue URL serves {_content_type(response)}")
             return
-        yield self.issue_page(response, response.meta.get("hints") or DiscoveryHints(source="link"))
+        hints = response.meta.get("hints") or DiscoveryHints(source="link")
+        yield self.issue_page(response, hints, response.meta.get("platform") or "")
 
-    def issue_page(self, response: TextResponse, hints: DiscoveryHints) -> IssuePage:
-        newsletter = response.meta.get("newsletter") or self.newsletter_name or _site_name(response)
+    def issue_page(self, response: TextResponse, hints: DiscoveryHints, platform: str) -> IssuePage:
+        newsletter = response.meta.get("newsletter") or self.newsletter_name or ""
         return IssuePage(
             url=normalize_url(response.url),
             final_url=response.url,
@@ -150,13 +189,15 @@ class NewsletterSpider(scrapy.Spider):
             content_type=_content_type(response),
             newsletter=newsletter,
             newsletter_url=response.meta.get("newsletter_url") or response.urljoin("/"),
-            platform=self.platform or "",
+            platform=self.platform or platform,
             headers={
                 name: response.headers.get(name, b"").decode("latin-1")
                 for name in ("Content-Language", "ETag", "Last-Modified")
                 if response.headers.get(name)
             },
             hints=hints,
+            source=response.meta.get("source", ""),
+            fallback_newsletter=_site_name(response),
         )
 
     # Failures ----------------------------------------------------------------------------------
@@ -165,21 +206,29 @@ class NewsletterSpider(scrapy.Spider):
         """Every failed request becomes a recorded ``FetchFailure`` with a reason."""
         request = failure.request
         newsletter = request.meta.get("newsletter") or self.newsletter_name or ""
+        source = request.meta.get("source", "")
         if failure.check(HttpError):
             response = failure.value.response
             status = response.status
             reason = "refused" if status in REFUSAL_STATUSES else f"http_{status}"
-            yield FetchFailure(request.url, reason, f"HTTP {status} from {response.url}", status, newsletter)
+            yield FetchFailure(request.url, reason, f"HTTP {status} from {response.url}", status, newsletter, source)
         else:
             error = failure.value
-            yield FetchFailure(request.url, "network_error", f"{type(error).__name__}: {error}", None, newsletter)
+            yield FetchFailure(request.url, "network_error", f"{type(error).__name__}: {error}", None, newsletter,
+                               source)
 
-    def _failure(self, url: str, reason: str, detail: str, response: Response) -> FetchFailure:
-        return FetchFailure(url, reason, detail, response.status, response.meta.get("newsletter") or "")
+    def _failure(self, response: Response, reason: str, detail: str) -> FetchFailure:
+        return FetchFailure(response.url, reason, detail, response.status, response.meta.get("newsletter") or "",
+                            response.meta.get("source", ""))
 
     @staticmethod
     def _meta(response: Response) -> dict[str, Any]:
-        return {"newsletter": response.meta.get("newsletter"), "newsletter_url": response.meta.get("newsletter_url")}
+        return {key: response.meta.get(key) for key in ("newsletter", "newsletter_url", "source")}
+
+
+def _placeholder(request: scrapy.Request) -> Response:
+    """A stand-in response carrying a failed request's meta (network errors have no response)."""
+    return Response(request.url, status=0, request=request)
 
 
 def _content_type(response: Response) -> str:
