@@ -141,22 +141,12 @@ def test_load_config_rejects_names_used_twice_ignoring_case(tmp_path):
         load_config(path)
 
 
-@pytest.mark.xfail(
-    reason="BUG: include/exclude are passed through list() unvalidated, so include = \"/pulse/\" becomes "
-    "['/', 'p', 'u', 'l', 's', 'e', '/'] (urls accepts a lone string, include/exclude silently split it)",
-    strict=True,
-)
 def test_load_config_treats_single_include_string_like_urls(tmp_path):
     path = write(tmp_path, '[[newsletter]]\nname = "TomTalks"\ninclude = "/pulse/"\nexclude = "/comments/"\n')
     entry = load_config(path)[0]
     assert (entry.include, entry.exclude) == (["/pulse/"], ["/comments/"])
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'platform' is not type-checked; platform = 3 loads silently and get_adapter(3) would then "
-    "raise AttributeError instead of the user getting a ConfigError naming the key",
-    strict=True,
-)
 def test_load_config_rejects_non_string_platform(tmp_path):
     path = write(tmp_path, '[[newsletter]]\nname = "TomTalks"\nplatform = 3\n')
     with pytest.raises(ConfigError, match="platform"):

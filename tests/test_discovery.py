@@ -144,11 +144,6 @@ def test_parse_feed_ignores_non_permalink_guid_when_item_has_link():
     assert "https://tomtalks.example/?p=42" not in urls
 
 
-@pytest.mark.xfail(
-    reason="BUG: _child(channel, 'link') matches WordPress's <atom:link rel=self/> (empty text) that comes "
-    "before <link>, so the feed's home URL is lost",
-    strict=True,
-)
 def test_parse_feed_reads_home_url_when_atom_self_link_comes_first():
     assert parse_feed(WORDPRESS_RSS, "https://tomtalks.example/feed/").home_url == "https://tomtalks.example"
 
@@ -376,13 +371,15 @@ LISTING = """<!DOCTYPE html>
 </head>
 <body>
 <header><a href="/" class="logo">TomTalks</a>
-  <nav><a href="/blog/">Blog</a><a href="/about/">About</a><a href="/the-chip-crunch/">Featured: the chip crunch</a></nav>
+  <nav><a href="/blog/">Blog</a><a href="/about/">About</a>
+    <a href="/the-chip-crunch/">Featured: the chip crunch</a></nav>
 </header>
 <main>
   <article class="card"><h2><a href="/the-chip-crunch/">The chip crunch</a></h2><p>Chips are scarce.</p>
     <p><a href="/the-chip-crunch/#comments">3 comments</a> · <a href="/tag/hardware/">hardware</a> ·
     <a href="/category/ai/">AI</a> · by <a href="/author/tom/">Tom</a></p></article>
-  <article class="card"><h2><a href="https://tomtalks.example/ai-electricity-bill/?utm_source=blog">AI's electricity bill</a></h2>
+  <article class="card"><h2>
+    <a href="https://tomtalks.example/ai-electricity-bill/?utm_source=blog">AI's electricity bill</a></h2>
     <p>Data centres are hungry.</p></article>
   <article class="card"><h2><a href="2024/03/warehouse-robotics/">Warehouse robotics</a></h2>
     <p>Robots arrive.</p></article>
@@ -418,7 +415,9 @@ def test_feed_links_finds_rss_and_atom_alternates_as_absolute_urls():
 
 
 def test_feed_links_accepts_multi_valued_rel():
-    page = Selector(text='<html><head><link rel="feed alternate" type="application/rss+xml" href="rss.xml"></head></html>')
+    page = Selector(
+        text='<html><head><link rel="feed alternate" type="application/rss+xml" href="rss.xml"></head></html>'
+    )
     assert feed_links(page, "https://news.example/section/") == ["https://news.example/section/rss.xml"]
 
 
@@ -471,11 +470,6 @@ def test_issue_links_lists_each_post_once_despite_fragments():
     assert not any("#" in link for link in links)
 
 
-@pytest.mark.xfail(
-    reason="BUG: NEXT_TEXT treats any link whose text starts with 'Next'/'Older' as pagination, and issue_links "
-    "drops pagination links, so a post titled 'Next-gen chips ...' is never fetched as an issue",
-    strict=True,
-)
 def test_issue_links_keeps_post_whose_title_starts_with_next():
     page = Selector(text="""<html><body><main>
       <article><h2><a href="/next-gen-chips-are-coming/">Next-gen chips are coming</a></h2></article>
@@ -487,11 +481,6 @@ def test_issue_links_keeps_post_whose_title_starts_with_next():
     ]
 
 
-@pytest.mark.xfail(
-    reason="BUG: PAGE_NUMBER treats WordPress plain permalinks (?p=123) as page numbers, so every post of a "
-    "site with default permalinks is dropped from issue_links and crawled as a listing instead",
-    strict=True,
-)
 def test_issue_links_keeps_wordpress_plain_permalinks():
     page = Selector(text="""<html><body><main>
       <article><h2><a href="https://wp.example/?p=123">Hello AI</a></h2></article>
@@ -512,12 +501,6 @@ def test_pagination_links_finds_older_entries_text_link_even_in_nav():
     assert pagination_links(page, BASE) == ["https://tomtalks.example/archive/?before=2024-03-01"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: NEXT_TEXT is anchored at the start of the text, so WordPress's '← Older posts' / "
-    "'« Older Entries' (arrow before the words) is not recognised, and a page number link inside <nav> is "
-    "ignored: the next listing page is never followed",
-    strict=True,
-)
 def test_pagination_links_finds_older_posts_link_with_leading_arrow():
     page = Selector(text="""<html><body><div id="content">
       <article><h1><a href="/2024/03/post/">A post</a></h1></article>

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from lxml import html as lxml_html
 
-from tomtalks_scraper.extraction.issue import ExtractionError, content_hash, extract_issue
 from tomtalks_scraper.extraction.body import Body, drop_leading_title, run_trafilatura, word_count
 from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.issue import ExtractionError, content_hash, extract_issue
@@ -34,7 +33,9 @@ def tree_of(markup: str) -> lxml_html.HtmlElement:
 
 
 def head_page(head: str, body: str = "<p>Body text.</p>", lang: str = "en") -> lxml_html.HtmlElement:
-    return tree_of(f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>')
+    return tree_of(
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'
+    )
 
 
 # Dates ----------------------------------------------------------------------------------------------
@@ -123,20 +124,11 @@ def test_to_utc_iso_accepts_next_year_for_scheduled_issues():
     assert to_utc_iso(f"{THIS_YEAR + 1}-01-02") == f"{THIS_YEAR + 1}-01-02"
 
 
-@pytest.mark.xfail(
-    reason="BUG: a year-1 placeholder with a positive offset (or year 9999 with a negative one) makes "
-    "astimezone() raise OverflowError instead of returning None",
-    strict=True,
-)
 @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-05:00"])
 def test_to_utc_iso_returns_none_for_out_of_range_placeholder_dates(value):
     assert to_utc_iso(value) is None
 
 
-@pytest.mark.xfail(
-    reason="BUG: a basic-format bare date (20240305) is parsed by fromisoformat and given an invented midnight",
-    strict=True,
-)
 def test_to_utc_iso_keeps_basic_format_bare_date_as_a_date():
     assert to_utc_iso("20240305") == "2024-03-05"
 
@@ -164,7 +156,12 @@ def test_strip_site_suffix_removes_site_name_on_either_side(title, expected):
 
 @pytest.mark.parametrize(
     "title",
-    ["Rust - the good parts", "Open source models - why small wins", "Deepfakes, ballots | and trust", "The chip crunch"],
+    [
+        "Rust - the good parts",
+        "Open source models - why small wins",
+        "Deepfakes, ballots | and trust",
+        "The chip crunch",
+    ],
 )
 def test_strip_site_suffix_keeps_dash_that_is_part_of_the_title(title):
     assert strip_site_suffix(title, SITE_NAMES) == title
@@ -174,11 +171,6 @@ def test_strip_site_suffix_only_removes_the_last_part_naming_the_site():
     assert strip_site_suffix("Q&A - AI in sales | TomTalks", SITE_NAMES) == "Q&A - AI in sales"
 
 
-@pytest.mark.xfail(
-    reason="BUG: _site_like accepts any part that is a substring of a site name, so a short first word "
-    "('AI' in 'tomtalks.ai') is taken for the site and cut off",
-    strict=True,
-)
 def test_strip_site_suffix_keeps_short_leading_word_that_only_occurs_inside_the_host():
     assert strip_site_suffix("AI - the good parts", ["www.tomtalks.ai", "tomtalks"]) == "AI - the good parts"
 
@@ -228,7 +220,8 @@ HOSTILE_FRAGMENT = """
   <iframe src="https://evil.example/frame">fallback iframe text</iframe>
   <noscript>noscript text</noscript>
   <p onmouseover="steal()">Read <a href="javascript:alert(1)">this</a>,
-     <a href="JaVaScript:alert(2)">that</a> and <a href="https://tomtalks.example/next/" target="_blank">the next issue</a>.</p>
+     <a href="JaVaScript:alert(2)">that</a> and
+     <a href="https://tomtalks.example/next/" target="_blank">the next issue</a>.</p>
   <ul><li>first point</li><li>second point</li></ul>
   <ol start="3"><li>third</li></ol>
   <img src="https://cdn.tomtalks.example/chart.png" alt="Chip prices" onerror="steal()" width="600">
@@ -343,11 +336,6 @@ def test_json_ld_objects_unwraps_cdata():
     assert from_json_ld(head_page(block)).title == "Inside CDATA"
 
 
-@pytest.mark.xfail(
-    reason="BUG: the CDATA regex strips '//<![CDATA[' but leaves the '//' of the closing '//]]>', so the "
-    "JSON fails to parse and the whole block is dropped",
-    strict=True,
-)
 def test_json_ld_objects_unwraps_cdata_with_js_comment_markers():
     block = """<script type="application/ld+json">//<![CDATA[
     {"@context":"https://schema.org","@type":"BlogPosting","headline":"Inside commented CDATA"}
@@ -371,7 +359,8 @@ META_HEAD = """
 <meta property="og:site_name" content="TomTalks">
 <meta property="og:image" content="https://cdn.tomtalks.example/og.png">
 <meta property="og:type" content="Article">
-<meta property="article:tag" content="AI"><meta property="article:tag" content=" "><meta property="article:tag" content="Chips">
+<meta property="article:tag" content="AI"><meta property="article:tag" content=" ">
+<meta property="article:tag" content="Chips">
 <link rel="canonical" href="https://tomtalks.example/chip-crunch/">
 """
 

@@ -9,11 +9,10 @@ from typing import ClassVar
 import pytest
 from lxml import html as lxml_html
 
-# Imported before tomtalks_scraper.platforms on purpose: importing the platforms package first in a fresh
-# interpreter fails with a circular import (see test_platforms_package_imports_on_its_own below).
+from tomtalks_scraper.discovery.listings import FEED, Listing
 from tomtalks_scraper.extraction.metadata import PageMetadata
 from tomtalks_scraper.platforms import GENERIC, all_adapters, detect_platform, get_adapter
-from tomtalks_scraper.platforms.base import PlatformAdapter, remove_element, text_of
+from tomtalks_scraper.platforms.base import FREE, PAID_FULL, PAID_PREVIEW, PlatformAdapter, remove_element, text_of
 from tomtalks_scraper.platforms.generic import GenericAdapter
 
 ARTICLE_TEXT = " ".join(
@@ -97,19 +96,7 @@ def test_detect_platform_returns_generic_for_unknown_site_page():
 
 
 def test_platforms_package_imports_on_its_own():
-    result = subprocess.run(
-        [sys.executable, "-c", "import tomtalks_scraper.extraction, tomtalks_scraper.platforms"],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.xfail(
-    reason="BUG: circular import platforms -> base -> extraction.metadata -> extraction/__init__ -> issue -> "
-    "platforms: `import tomtalks_scraper.platforms` in a fresh interpreter raises ImportError",
-    strict=True,
-)
-def test_platforms_package_imports_before_extraction():
+    """Importing the platforms package first in a fresh interpreter must not hit a circular import."""
     result = subprocess.run(
         [sys.executable, "-c", "import tomtalks_scraper.platforms"], capture_output=True, text=True, timeout=60
     )
@@ -128,6 +115,10 @@ class NewsletterHostAdapter(PlatformAdapter):
     body_selectors: ClassVar[tuple[str, ...]] = ("div.missing-layout", "div.post-body")
     boilerplate: ClassVar[tuple[str, ...]] = (".paywall-teaser", "div.post-body .footnote-ad")
     boilerplate_headings: ClassVar[tuple[str, ...]] = ("Share this post",)
+    redirect_wrappers: ClassVar[tuple[tuple[str, str], ...]] = (
+        (r"^https://www\.linkedin\.com/redir/redirect\?", "url"),
+    )
+    paywall_markers: ClassVar[tuple[str, ...]] = (".paywall-teaser",)
 
 
 HOSTED_PAGE = f"""<html><head><title>Issue 12</title>
@@ -156,6 +147,8 @@ def test_matches_page_uses_css_page_markers():
     assert not adapter.matches_page(parse(linkedin_copy_page()))
 
 
+
+
 def test_preclean_cuts_page_to_first_matching_body_selector_and_keeps_head():
     cleaned = NewsletterHostAdapter().preclean(parse(HOSTED_PAGE))
     text = text_of(cleaned)
@@ -165,17 +158,59 @@ def test_preclean_cuts_page_to_first_matching_body_selector_and_keeps_head():
     assert cleaned.xpath("count(//body/article/div[@class='post-body'])") == 1
 
 
-def test_preclean_removes_boilerplate_but_keeps_tail_text():
-    text = text_of(NewsletterHostAdapter().preclean(parse(HOSTED_PAGE)))
-    assert "Upgrade to paid" not in text and "Sponsored by ACME" not in text
-    assert "Text after the teaser stays." in text
-
-
 def test_preclean_returns_whole_cleaned_page_when_no_body_selector_matches():
     page = parse(f"<html><body><div class='topbar'>Sign in</div><p>{ARTICLE_TEXT}</p>"
                  "<div class='paywall-teaser'>Upgrade</div></body></html>")
     text = text_of(NewsletterHostAdapter().preclean(page))
     assert "Sign in" in text and ARTICLE_TEXT[:40] in text and "Upgrade" not in text
+
+
+def test_preclean_removes_boilerplate_but_keeps_tail_text_without_body_selector():
+    page = parse(f"""<html><body><div class="post"><p>{ARTICLE_TEXT}</p>
+      <div class="paywall-teaser">Upgrade to paid</div> Text after the teaser stays.</div></body></html>""")
+    text = text_of(NewsletterHostAdapter().preclean(page))
+    assert "Upgrade to paid" not in text
+    assert "Text after the teaser stays." in text
+
+
+def test_access_is_free_by_default():
+    page = parse(f"<html><body><p>{ARTICLE_TEXT}</p></body></html>")
+    assert NewsletterHostAdapter().access(page, PageMetadata()) == FREE
+
+
+def test_access_is_paid_preview_when_a_paywall_marker_is_present():
+    assert NewsletterHostAdapter().access(parse(HOSTED_PAGE), PageMetadata()) == PAID_PREVIEW
+
+
+def test_access_is_paid_preview_when_json_ld_says_not_free():
+    page = parse(f"<html><body><p>{ARTICLE_TEXT}</p></body></html>")
+    assert get_adapter(GENERIC).access(page, PageMetadata(accessible_for_free=False)) == PAID_PREVIEW
+
+
+def test_access_prefers_the_platform_data():
+    assert NewsletterHostAdapter().access(parse(HOSTED_PAGE), PageMetadata(access=PAID_FULL)) == PAID_FULL
+
+
+def test_unwrap_link_returns_target_of_click_tracking_redirect():
+    adapter = NewsletterHostAdapter()
+    wrapped = "https://www.linkedin.com/redir/redirect?url=https%3A%2F%2Fchipnotes%2Eexample%2Freport&urlhash=Ab1_"
+    assert adapter.unwrap_link(wrapped) == "https://chipnotes.example/report"
+    assert adapter.unwrap_link("https://chipnotes.example/report?url=x") == "https://chipnotes.example/report?url=x"
+
+
+def test_parse_listing_reads_feed_listing_with_the_shared_reader():
+    feed = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Robots Weekly</title>
+      <link>https://robots-weekly.example/</link>
+      <item><title>Warehouse robotics</title><link>/p/warehouse-robotics</link></item></channel></rss>"""
+    result = get_adapter(GENERIC).parse_listing(Listing("https://robots-weekly.example/feed", FEED), feed,
+                                                "https://robots-weekly.example/feed")
+    assert [issue.url for issue in result.issues] == ["https://robots-weekly.example/p/warehouse-robotics"]
+    assert result.newsletter == "Robots Weekly"
+
+
+def test_parse_listing_unknown_kind_raises_value_error_naming_it():
+    with pytest.raises(ValueError, match="no reader for listings of kind 'graphql'"):
+        get_adapter(GENERIC).parse_listing(Listing("https://x.example/api", "graphql"), b"{}", "https://x.example/api")
 
 
 def test_metadata_reads_declared_page_metadata():

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tomtalks_scraper.urls import host_of, is_tracking_param, normalize_url, same_site
+from tomtalks_scraper.urls import (
+    clean_link,
+    host_of,
+    is_tracking_param,
+    normalize_url,
+    same_site,
+    unwrap_query_redirect,
+)
 
 
 @pytest.mark.parametrize(
@@ -97,19 +104,10 @@ def test_normalize_url_is_idempotent():
     assert normalize_url(once) == once == "http://example.com/a/b/?a=2&z=1"
 
 
-@pytest.mark.xfail(
-    reason="BUG: normalize_url rebuilds netloc from .hostname, which drops the brackets of an IPv6 literal",
-    strict=True,
-)
 def test_normalize_url_keeps_ipv6_host_brackets():
     assert normalize_url("http://[::1]:8080/issue/1") == "http://[::1]:8080/issue/1"
 
 
-@pytest.mark.xfail(
-    reason="GAP: LinkedIn's trackingId and Google's _gl linker are reader/session tracking but are kept, "
-    "so one issue shared twice gets two keys",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "tracking_query",
     ["trackingId=8mQ1%2FzZ4Rk2abc%3D%3D", "_gl=1*1x2y3z*_ga*MTIzNDU2Nzg5MA.."],
@@ -149,3 +147,27 @@ def test_same_site_rejects_lookalike_and_parent_hosts():
     assert not same_site("eviltomtalks.example", {"tomtalks.example"})
     assert not same_site("tomtalks.example.attacker.net", {"tomtalks.example"})
     assert not same_site("tomtalks.example", allowed)
+
+
+def test_clean_link_drops_tracking_params_but_keeps_fragment_and_order():
+    link = "https://chipnotes.example/report?utm_source=tomtalks&id=7&fbclid=IwAR0&section=b#fig-2"
+    assert clean_link(link) == "https://chipnotes.example/report?id=7&section=b#fig-2"
+
+
+def test_clean_link_leaves_host_case_and_non_http_links_alone():
+    assert clean_link("https://ChipNotes.example/a?b=2&a=1") == "https://ChipNotes.example/a?b=2&a=1"
+    assert clean_link("mailto:tom@tomtalks.example?subject=Hi&utm_source=x") == (
+        "mailto:tom@tomtalks.example?subject=Hi&utm_source=x"
+    )
+
+
+def test_unwrap_query_redirect_returns_the_wrapped_url():
+    wrapped = "https://www.linkedin.com/redir/redirect?url=https%3A%2F%2Fchipnotes%2Eexample%2Freport&urlhash=Ab1_"
+    assert unwrap_query_redirect(wrapped, "url") == "https://chipnotes.example/report"
+
+
+def test_unwrap_query_redirect_keeps_url_without_http_target():
+    hostile = "https://www.linkedin.com/redir/redirect?url=javascript%3Aalert%281%29"
+    assert unwrap_query_redirect(hostile, "url") == hostile
+    other_param = "https://tracker.example/click?u=https%3A%2F%2Fchipnotes.example%2F"
+    assert unwrap_query_redirect(other_param, "url") == other_param

@@ -74,14 +74,27 @@ def _entry(path: Path, index: int, entry: dict) -> NewsletterConfig:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or "<" in url:
             raise ConfigError(f"{where} ({name}): {url!r} in 'urls' is not a full http(s) URL")
+    platform = entry.get("platform")
+    if platform is not None and (not isinstance(platform, str) or not platform.strip()):
+        raise ConfigError(f"{where} ({name}): 'platform' must be a platform name such as \"substack\"")
     return NewsletterConfig(
         name=name.strip(),
         urls=urls,
-        platform=entry.get("platform"),
+        platform=platform,
         schedule=entry.get("schedule"),
-        include=list(entry.get("include", [])),
-        exclude=list(entry.get("exclude", [])),
+        include=_patterns(where, name, entry, "include"),
+        exclude=_patterns(where, name, entry, "exclude"),
     )
+
+
+def _patterns(where: str, name: str, entry: dict, key: str) -> list[str]:
+    """A list of URL patterns; one string alone is accepted as a list of one."""
+    value = entry.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} ({name}): '{key}' must be a list of URL patterns (strings)")
+    return value
 
 
 def find_newsletter(entries: list[NewsletterConfig], name: str | None) -> NewsletterConfig:

@@ -15,7 +15,7 @@ TRACKING_PARAMS = frozenset(
         "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_hsenc", "_hsmi",
         "mkt_tok", "ref", "ref_src", "ref_url", "s", "r", "trk", "trkinfo", "lipi",
         "publication_id", "post_id", "isfreemail", "triedredirect", "triedRedirect", "showWelcomeOnShare",
-        "sd", "__s", "vero_id", "oly_enc_id", "oly_anon_id", "rss",
+        "sd", "__s", "vero_id", "oly_enc_id", "oly_anon_id", "rss", "trackingid", "_gl", "_ga",
     }
 )
 TRACKING_PREFIXES = ("utm_", "trk_", "mc_", "hsa_", "pk_", "mtm_")
@@ -41,6 +41,8 @@ def normalize_url(url: str) -> str:
     scheme = parts.scheme.lower() or "http"
     host = (parts.hostname or "").lower()
     port = parts.port
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     path = _MULTI_SLASH.sub("/", parts.path) or "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]

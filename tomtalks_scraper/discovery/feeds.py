@@ -60,10 +60,15 @@ def _local(element: etree._Element) -> str:
 
 
 def _child(element: etree._Element, *names: str) -> etree._Element | None:
+    """The first child with one of ``names`` as local name; an RSS element without a namespace (or in
+    RSS 1.0's) wins over a namespaced namesake such as WordPress's ``<atom:link rel="self">``."""
+    fallback = None
     for child in element:
         if _local(child) in names:
-            return child
-    return None
+            if etree.QName(child).namespace in (None, RSS1):
+                return child
+            fallback = fallback if fallback is not None else child
+    return fallback
 
 
 def parse_feed(body: bytes, base_url: str) -> Feed:

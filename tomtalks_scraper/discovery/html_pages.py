@@ -16,7 +16,11 @@ from tomtalks_scraper.urls import normalize_url
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
 ARTICLE_JSON_LD = re.compile(r'"@type"\s*:\s*\[?\s*"(?:Article|NewsArticle|BlogPosting|ReportageNewsArticle)"')
-NEXT_TEXT = re.compile(r"^\s*(next|older|older posts|older entries|more posts|next page|load more)\b|^[›»→]+$", re.I)
+NEXT_TEXT = re.compile(
+    r"(?:next|older|more|previous|earlier|load more)(?: (?:page|posts?|entries|issues?|articles?|stories|editions?))?",
+    re.I,
+)
+ARROWS = re.compile(r"[\s›»→←‹«<>|.…]+")
 #: Paths that name listings, people or site furniture rather than issues.
 NOT_ISSUE_PATH = re.compile(
     r"/(tag|tags|category|categories|author|authors|topics?|search|login|signin|signup|subscribe|account|"
@@ -24,7 +28,7 @@ NOT_ISSUE_PATH = re.compile(
     r"css|js|zip|mp3|mp4)$",
     re.I,
 )
-PAGE_NUMBER = re.compile(r"([?&](page|p|paged)=\d+)|(/page/\d+/?$)", re.I)
+PAGE_NUMBER = re.compile(r"([?&](page|paged)=\d+)|(/page/\d+/?$)", re.I)
 CHROME = "ancestor::*[self::header or self::nav or self::footer or self::aside]"
 
 
@@ -57,9 +61,9 @@ def pagination_links(page: Selector, base_url: str) -> list[str]:
     """Links to the next page(s) of a listing: ``rel=next``, "Older posts"-style text, ``?page=N``."""
     found = page.xpath('//link[@rel="next"]/@href | //a[contains(concat(" ", @rel, " "), " next ")]/@href').getall()
     for anchor in page.xpath("//a[@href]"):
-        text = " ".join(anchor.xpath(".//text()").getall()).strip()
+        text = ARROWS.sub(" ", " ".join(anchor.xpath(".//text()").getall())).strip()
         href = anchor.attrib["href"]
-        if NEXT_TEXT.search(text) or (PAGE_NUMBER.search(href) and not anchor.xpath(CHROME)):
+        if (not text and anchor.xpath("@rel")) or NEXT_TEXT.fullmatch(text) or PAGE_NUMBER.search(href):
             found.append(href)
     return _same_host_unique(found, base_url)
 

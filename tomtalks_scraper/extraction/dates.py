@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-_DATE_ONLY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATE_ONLY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
 _EPOCH_MS = re.compile(r"^\d{12,13}$")
 _EARLIEST_YEAR = 1990  # no newsletter issue on the web is older; earlier years are parse noise
 
@@ -38,7 +38,7 @@ def to_utc_iso(value: object) -> str | None:
             datetime(year, int(date_only.group(2)), int(date_only.group(3)))
         except ValueError:
             return None
-        return text if _plausible(year) else None
+        return f"{year:04d}-{date_only.group(2)}-{date_only.group(3)}" if _plausible(year) else None
     parsed = _parse_iso(text) or _parse_rfc822(text)
     return _format(parsed) if parsed else None
 
@@ -65,7 +65,10 @@ def _plausible(year: int) -> bool:
 def _format(moment: datetime) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # CMS placeholders such as 0001-01-01T00:00:00+01:00
+        return None
     if not _plausible(moment.year):
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -20,7 +20,7 @@ ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
     "opinionnewsarticle", "socialmediaposting", "scholarlyarticle", "techarticle", "report",
 }
-_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|\]\]>\s*$")
+_CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
 _WS = re.compile(r"\s+")
 
 

@@ -11,14 +11,14 @@ _SEO_YEAR = re.compile(r"\s*\((?:19|20)\d{2}\)\s*$")
 _MAX_SUFFIX_WORDS = 5
 
 
-def _site_like(suffix: str, site_names: list[str]) -> bool:
-    """Whether ``suffix`` names the site: equal to a known site name or host, or a short brand-like tail."""
-    lowered = suffix.lower().strip()
-    for name in site_names:
-        name = name.lower().removeprefix("www.")
-        if lowered == name or lowered.replace(" ", "") in name.replace(" ", ""):
-            return True
-    return False
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _site_like(part: str, site_names: list[str]) -> bool:
+    """Whether ``part`` names the site: equal, letters and digits only, to a site name or host."""
+    squashed = _squash(part)
+    return bool(squashed) and any(squashed == _squash(name.removeprefix("www.")) for name in site_names)
 
 
 def strip_site_suffix(title: str, site_names: list[str]) -> str:

@@ -11,6 +11,7 @@ import re
 from functools import cache
 from typing import ClassVar
 
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
@@ -172,8 +173,8 @@ class PlatformAdapter:
         head = tree.find("head")
         if head is not None:
             document.append(head)
-        wrapper = lxml_html.SubElement(document, "body")
-        article = lxml_html.SubElement(wrapper, "article")
+        wrapper = etree.SubElement(document, "body")
+        article = etree.SubElement(wrapper, "article")
         body.tail = None
         article.append(body)
         return document
