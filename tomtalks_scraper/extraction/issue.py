@@ -16,7 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from tomtalks_scraper import __version__
-from tomtalks_scraper.extraction.body import drop_leading_title, run_trafilatura, word_count
+from tomtalks_scraper.extraction.body import drop_leading_title, word_count
 from tomtalks_scraper.extraction.links import BodyLink, body_links
 from tomtalks_scraper.extraction.metadata import clean_text, page_language
 from tomtalks_scraper.extraction.numbering import parse_numbering
@@ -132,7 +132,7 @@ def extract_issue(
     access = adapter.access(tree, meta)
     h1 = tree.xpath("string(//h1[1])")
     html_title = tree.xpath("string(//title[1])")
-    body = run_trafilatura(adapter.preclean(tree), url)
+    body = adapter.extract_body(adapter.preclean(tree), url)
 
     host = host_of(url)
     site_names = [s for s in (meta.site_name, body.sitename, host, host.removeprefix("www.").split(".")[0]) if s]

@@ -16,6 +16,7 @@ from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
 from tomtalks_scraper.discovery.listings import READERS, Listing, ListingResult
+from tomtalks_scraper.extraction.body import Body, run_trafilatura
 from tomtalks_scraper.extraction.metadata import PageMetadata, read_page_metadata
 from tomtalks_scraper.urls import unwrap_query_redirect
 
@@ -24,9 +25,8 @@ FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED = "free", "paid_preview", "pa
 ACCESS = (FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED)
 
 _WS = re.compile(r"\s+")
-#: A block holding one of these headings is dropped only if it is small next to the page:
-#: a marker inside a page-wide wrapper must not take the article with it.
-_MAX_MARKER_BLOCK_SHARE = 0.5
+#: A block titled by a boilerplate heading is dropped only up to this many characters of text.
+_MAX_MARKER_BLOCK_CHARS = 4000
 
 
 @cache
@@ -75,7 +75,7 @@ class PlatformAdapter:
     ``paywall_markers``     CSS selectors present only when the body is cut by a paywall.
 
     Code hooks, overridden where selectors are not enough: ``metadata`` (platform data first),
-    ``access``, ``listings`` / ``parse_listing`` (discovery of every issue), ``unwrap_link``.
+    ``access``, ``extract_body``, ``listings`` / ``parse_listing`` (discovery of every issue), ``unwrap_link``.
     """
 
     name: ClassVar[str] = "generic"
@@ -96,6 +96,10 @@ class PlatformAdapter:
     def metadata(self, tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
         """Declared metadata; platforms with their own data override and fill from this."""
         return read_page_metadata(tree)
+
+    def extract_body(self, tree: lxml_html.HtmlElement, url: str) -> Body:
+        """The body of the pre-cleaned page as text, Markdown and HTML (trafilatura by default)."""
+        return run_trafilatura(tree, url)
 
     def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
         """``free`` unless the platform's data or a paywall marker says otherwise.
@@ -154,16 +158,21 @@ class PlatformAdapter:
         if not self.boilerplate_headings:
             return
         marker = _heading_pattern(self.boilerplate_headings)
-        page_length = max(len(text_of(tree)), 1)
         for element in list(tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "strong", "div")):
-            if element.getparent() is None or len(element) > 2 or not marker.fullmatch(text_of(element)):
+            if element.getparent() is None or len(element) > 2:
+                continue
+            heading = text_of(element)
+            if not marker.fullmatch(heading):
                 continue
             block = element.getparent()
             while block is not None and block.tag not in ("aside", "section", "div", "ul", "nav", "footer"):
                 block = block.getparent()
             if block is None or block.tag in ("body", "html"):
                 continue
-            if len(text_of(block)) / page_length <= _MAX_MARKER_BLOCK_SHARE:
+            # Only a block that the marker titles (its text starts with it) and that is small: a marker
+            # deep inside a page-wide wrapper must not take the article with it.
+            block_text = text_of(block)
+            if block_text.startswith(heading) and len(block_text) <= _MAX_MARKER_BLOCK_CHARS:
                 remove_element(block)
 
     @staticmethod
