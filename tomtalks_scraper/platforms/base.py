@@ -27,6 +27,7 @@ ACCESS = (FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED)
 _WS = re.compile(r"\s+")
 #: A block titled by a boilerplate heading is dropped only up to this many characters of text.
 _MAX_MARKER_BLOCK_CHARS = 4000
+_SHORT_BLOCK_CHARS = 300
 
 
 @cache
@@ -47,6 +48,18 @@ def remove_element(element: lxml_html.HtmlElement) -> None:
         else:
             parent.text = (parent.text or "") + element.tail
     parent.remove(element)
+
+
+def _is_marked_chrome(block: lxml_html.HtmlElement, heading: str) -> bool:
+    """Whether a block titled by a boilerplate heading is chrome: it starts with that heading, is small,
+    and is a list of links, a sign-up form, or a few words. A marker atop a page-wide wrapper that
+    holds the article's prose must not take the article with it."""
+    block_text = text_of(block)
+    if not block_text.startswith(heading) or len(block_text) > _MAX_MARKER_BLOCK_CHARS:
+        return False
+    link_text = sum(len(text_of(a)) for a in block.iter("a"))
+    has_form = any(True for _ in block.iter("form", "input", "button"))
+    return has_form or link_text >= 0.5 * (len(block_text) - len(heading)) or len(block_text) <= _SHORT_BLOCK_CHARS
 
 
 @cache
@@ -169,10 +182,7 @@ class PlatformAdapter:
                 block = block.getparent()
             if block is None or block.tag in ("body", "html"):
                 continue
-            # Only a block that the marker titles (its text starts with it) and that is small: a marker
-            # deep inside a page-wide wrapper must not take the article with it.
-            block_text = text_of(block)
-            if block_text.startswith(heading) and len(block_text) <= _MAX_MARKER_BLOCK_CHARS:
+            if _is_marked_chrome(block, heading):
                 remove_element(block)
 
     @staticmethod
