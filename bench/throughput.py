@@ -41,7 +41,7 @@ from xml.sax.saxutils import escape
 import trafilatura
 from scrapy.settings import Settings
 
-from tomtalks_scraper.crawl import LOOPBACK_SETTINGS, run_crawl
+from tomtalks_scraper.crawl import LOOPBACK_SETTINGS, CrawlFailed, run_crawl
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.extraction.issue import extract_issue
 
@@ -344,6 +344,7 @@ def table(results: Results) -> str:
         ("crawl pages/s, stored + rejected", f"{r.crawl_pages_per_second_processed:.1f}"),
         ("crawl pages/s, listed in the feed", f"{r.crawl_pages_per_second_listed:.1f}"),
         ("stored issues / rejected pages", f"{r.stored_issues} / {r.rejected_pages} ({reasons})"),
+        ("pages under MIN_ISSUE_WORDS in process", f"{r.in_process_below_min_words}"),
         ("pages neither stored nor rejected", f"{r.pages_lost} (ERROR lines in the crawl log: {r.crawl_log_errors})"),
         ("bare trafilatura.extract pages/s", f"{r.bare_trafilatura_pages_per_second:.1f}"),
         ("our extract_issue pages/s", f"{r.extract_issue_pages_per_second:.1f}"),
@@ -386,13 +387,17 @@ def main(argv: list[str] | None = None) -> int:
     texts = repeat_to(pages, args.pages)
     progress(f"loaded {len(pages)} distinct pages, repeated to {len(texts)}")
 
-    with tempfile.TemporaryDirectory(prefix="tomtalks-bench-") as workdir:
-        result, base_url = crawl(texts, Path(workdir))
+    try:
+        with tempfile.TemporaryDirectory(prefix="tomtalks-bench-") as workdir:
+            result, base_url = crawl(texts, Path(workdir))
+    except CrawlFailed as error:
+        print(f"the benchmark crawl failed, no figures: {error}", file=sys.stderr)
+        return 1
     min_words = crawl_settings(CRAWL_SETTINGS).getint("MIN_ISSUE_WORDS")
     bare_seconds, _ = time_each("bare trafilatura", texts, bare_trafilatura)
     ours_seconds, passing = time_each("extract_issue", texts, our_extraction(base_url, min_words))
 
-    results = summarize(texts, len(pages), result, bare_seconds, ours_seconds, passing)
+    results = summarize(texts, min(len(pages), len(texts)), result, bare_seconds, ours_seconds, passing)
     print(table(results))
     if args.out:
         args.out.write_text(json.dumps(asdict(results), indent=2) + "\n", encoding="utf-8")

@@ -31,6 +31,8 @@ class ValidatePipeline:
             raise Rejected("refused", f"redirected to a sign-in page ({item.final_url}); retried next run")
         issue = item.extracted
         if issue is None:
+            if item.known_page_hash and item.known_page_hash == item.page_hash:
+                return item  # the page is byte-identical to the stored one
             raise Rejected("unreadable", "nothing was extracted")
         if issue.word_count < self.min_words:
             raise Rejected(

@@ -71,8 +71,12 @@ class Issue(Base):
     issue_number: Mapped[int | None] = mapped_column(Integer)
     volume: Mapped[int | None] = mapped_column(Integer)
     access: Mapped[str] = mapped_column(String(20), default="free", index=True)
+    gone_at: Mapped[str | None] = mapped_column(String(32))  # the source answered 404/410: kept, marked
 
     newsletter: Mapped[Newsletter] = relationship(back_populates="issues")
+    revisions: Mapped[list[IssueRevision]] = relationship(
+        back_populates="issue", cascade="all, delete-orphan", order_by="IssueRevision.revision"
+    )
     links: Mapped[list[IssueLink]] = relationship(
         back_populates="issue", cascade="all, delete-orphan", order_by="IssueLink.position"
     )
@@ -112,3 +116,85 @@ class RejectedPage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     first_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
     last_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class IssueRevision(Base):
+    """An earlier version of an issue's body, kept when a re-crawl found the content changed."""
+
+    __tablename__ = "issue_revisions"
+    __table_args__ = (UniqueConstraint("issue_id", "revision", name="uq_issue_revisions_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)  # 1 = the first version stored
+    title: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_markdown: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    word_count: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[str] = mapped_column(String(32))  # last time this version was seen
+    replaced_at: Mapped[str] = mapped_column(String(32))  # when a newer version replaced it
+
+    issue: Mapped[Issue] = relationship(back_populates="revisions")
+
+
+class CrawlState(Base):
+    """What the crawler knows of one URL between runs: validators for conditional requests, the date the
+    listing gave, when it was last checked and changed, and how it failed. Lets a cron run skip or
+    cheaply re-check what it already has."""
+
+    __tablename__ = "crawl_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    newsletter: Mapped[str | None] = mapped_column(String(300), index=True)
+    issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # stored, unchanged, gone, failed, refused, rejected
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    page_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the fetched page text
+    listed_date: Mapped[str | None] = mapped_column(String(32))  # the date the listing gave last time
+    published_at: Mapped[str | None] = mapped_column(String(32))  # drives the age-based re-check schedule
+    first_seen_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    last_checked_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    last_changed_at: Mapped[str | None] = mapped_column(String(32))
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlRun(Base):
+    """One crawl of one or more sources (a cron run of ``tomtalks crawl``, or a ``scrapy crawl``)."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    finished_at: Mapped[str | None] = mapped_column(String(32))
+    finish_reason: Mapped[str | None] = mapped_column(String(80))
+    mode: Mapped[str] = mapped_column(String(20), default="incremental")  # incremental or full
+    log_file: Mapped[str | None] = mapped_column(Text)
+
+    sources: Mapped[list[CrawlRunSource]] = relationship(back_populates="run", cascade="all, delete-orphan")
+
+
+class CrawlRunSource(Base):
+    """Per source of a run: what was listed, new, changed, unchanged, skipped and failed."""
+
+    __tablename__ = "crawl_run_sources"
+    __table_args__ = (UniqueConstraint("run_id", "source", name="uq_crawl_run_sources_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    newsletter: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(Text)
+    listed: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # known and unchanged by the listing's dates
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    finish_reason: Mapped[str | None] = mapped_column(String(80))
+
+    run: Mapped[CrawlRun] = relationship(back_populates="sources")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Issue, IssueLink, Newsletter, RejectedPage, utc_now_iso
+from storage.models import Issue, IssueLink, IssueRevision, Newsletter, RejectedPage, utc_now_iso
 
 ISSUE_FIELDS = (
     "canonical_url", "platform", "title", "author", "authors", "published_at", "modified_at", "description",
@@ -110,6 +110,9 @@ def upsert_issue(
         values = {k: v for k, v in values.items() if k not in BODY_FIELDS and k != "access"}
         links = None
     changed = created or ("content_hash" in values and issue.content_hash != values["content_hash"])
+    if changed and not created:
+        keep_revision(issue, now)
+    issue.gone_at = None
     for name, value in values.items():
         setattr(issue, name, value)
     if links is not None:
@@ -126,6 +129,15 @@ def upsert_issue(
     if rejected is not None:
         session.delete(rejected)
     return SaveResult(issue.id, created, changed)
+
+
+def keep_revision(issue: Issue, now: str) -> None:
+    """Keep the issue's current body as its next revision, before a changed body replaces it."""
+    issue.revisions.append(IssueRevision(
+        revision=len(issue.revisions) + 1, title=issue.title, body_text=issue.body_text,
+        body_markdown=issue.body_markdown, body_html=issue.body_html, word_count=issue.word_count,
+        content_hash=issue.content_hash, fetched_at=issue.fetched_at, replaced_at=now,
+    ))
 
 
 def record_rejection(

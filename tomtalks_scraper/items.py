@@ -38,6 +38,8 @@ class IssuePage:
     hints: DiscoveryHints = field(default_factory=DiscoveryHints)
     source: str = ""  # the start URL that led here (coverage is counted per source)
     fallback_newsletter: str = ""  # the site's name, used when nobody named the newsletter
+    known_page_hash: str | None = None  # the page hash stored by an earlier crawl, if any
+    page_hash: str | None = None  # this page's hash (set by the extract stage)
     extracted: Any = None  # tomtalks_scraper.extraction.ExtractedIssue once the extract stage ran
 
 
@@ -54,3 +56,13 @@ class FetchFailure:
     http_status: int | None = None
     newsletter: str = ""
     source: str = ""
+
+
+@dataclass
+class NotModified:
+    """An issue the server answered 304 Not Modified for: only the check is recorded."""
+
+    url: str
+    source: str = ""
+    newsletter: str = ""
+    listed_date: str | None = None

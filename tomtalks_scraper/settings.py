@@ -43,5 +43,7 @@ LOG_LEVEL = "INFO"
 REMOTE_CONTROL_ENABLED = False  # no listening port in unattended cron runs
 
 EXTENSIONS = {
-    "tomtalks_scraper.coverage.CoverageReport": 500,
+    "tomtalks_scraper.report.CrawlReport": 500,
 }
+TRAFILATURA_RESET_EVERY = 500  # pages between trafilatura cache resets (flat memory on long crawls)
+RECHECK_SCHEDULE = "7:0,30:24,365:168,*:720"  # issues younger than DAYS re-checked at most every HOURS

@@ -9,9 +9,11 @@ and storage are the pipelines' work. Links are followed only on the start URLs' 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,11 +22,15 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from storage.crawl_state import UrlState
+from storage.db import resolve_database_url
+from storage.recorder import CrawlRecorder
 from tomtalks_scraper.discovery.feeds import FeedError, looks_like_feed
 from tomtalks_scraper.discovery.html_pages import feed_links, looks_like_issue
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, SITEMAP, Listing, ListingResult
 from tomtalks_scraper.discovery.sitemaps import looks_like_sitemap
-from tomtalks_scraper.items import DiscoveryHints, FetchFailure, IssuePage
+from tomtalks_scraper.incremental import DEFAULT_SCHEDULE, decide, parse_schedule
+from tomtalks_scraper.items import DiscoveryHints, FetchFailure, IssuePage, NotModified
 from tomtalks_scraper.platforms import all_adapters, detect_platform, get_adapter
 from tomtalks_scraper.platforms.base import PlatformAdapter
 from tomtalks_scraper.urls import host_of, normalize_url
@@ -51,7 +57,8 @@ class NewsletterSpider(scrapy.Spider):
     name = "newsletter"
 
     def __init__(self, url: str | None = None, newsletter: str | None = None, platform: str | None = None,
-                 **kwargs: Any) -> None:
+                 refresh: str | None = None, run_id: str | None = None, include: str | None = None,
+                 exclude: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.start_urls = [u.strip() for u in (url or "").split(",") if u.strip()]
         if not self.start_urls:
@@ -67,10 +74,24 @@ class NewsletterSpider(scrapy.Spider):
         self.allowed_domains = sorted({host_of(u) for u in self.start_urls})
         self.plans: dict[str, SourcePlan] = defaultdict(SourcePlan)
         self.listed: dict[str, set[str]] = defaultdict(set)
+        if refresh not in (None, "", "all", "new"):
+            raise UsageError(f"refresh={refresh!r}: use -a refresh=all (re-check every issue) or leave it out")
+        self.full_refresh = refresh == "all"
+        self.run_id = int(run_id) if run_id else None
+        self.include = [re.compile(p) for p in _patterns(include)]
+        self.exclude = [re.compile(p) for p in _patterns(exclude)]
+        self.states: dict[str, UrlState] = {}
 
     # Start -------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.schedule = parse_schedule(self.settings.get("RECHECK_SCHEDULE") or DEFAULT_SCHEDULE)
+        recorder = CrawlRecorder.open(resolve_database_url(setting=self.settings.get("DATABASE_URL")))
+        try:
+            self.states = recorder.load_states()
+        finally:
+            recorder.close()
+        self.now = datetime.now(UTC)
         for url in self.start_urls:
             yield scrapy.Request(url, callback=self.parse_start, errback=self.on_error,
                                  meta={"newsletter": self.newsletter_name, "source": url})
@@ -90,7 +111,7 @@ class NewsletterSpider(scrapy.Spider):
                 yield from self._start_plan(response, adapter, plan)
             elif looks_like_issue(response.selector):
                 self.listed[response.meta["source"]].add(normalize_url(response.url))
-                self.crawler.stats.inc_value(f"tomtalks/coverage/{response.meta['source']}/fetched")
+                self.crawler.stats.inc_value(f"tomtalks/source/{response.meta['source']}/fetched")
                 yield self.issue_page(response, DiscoveryHints(source="start"), adapter.name)
             elif feeds := feed_links(response.selector, response.url):
                 plan = [Listing(feeds[0], FEED), Listing(response.url, ARCHIVE, fallback=True)]
@@ -140,7 +161,9 @@ class NewsletterSpider(scrapy.Spider):
         meta["newsletter"] = meta["newsletter"] or result.newsletter
         meta["newsletter_url"] = meta["newsletter_url"] or result.home_url
         for found in result.issues:
-            yield self.issue_request(found.url, found.hints, meta, adapter.name)
+            request = self.issue_request(found.url, found.hints, meta, adapter.name)
+            if request is not None:
+                yield request
         for following in result.next:
             self.plans[meta["source"]].pending += 1
             yield scrapy.Request(following.url, callback=self.parse_listing, errback=self.on_listing_error,
@@ -165,14 +188,38 @@ class NewsletterSpider(scrapy.Spider):
 
     # Issues ------------------------------------------------------------------------------------
 
-    def issue_request(self, url: str, hints: DiscoveryHints, meta: dict[str, Any], platform: str) -> scrapy.Request:
-        self.listed[meta["source"]].add(normalize_url(url))
-        self.crawler.stats.set_value(f"tomtalks/coverage/{meta['source']}/listed", len(self.listed[meta["source"]]))
-        return scrapy.Request(url, callback=self.parse_issue, errback=self.on_error,
-                              meta={**meta, "hints": hints, "platform": platform})
+    def issue_request(self, url: str, hints: DiscoveryHints, meta: dict[str, Any],
+                      platform: str) -> scrapy.Request | None:
+        """The request for an issue the listing named, or None when the archive already has it unchanged."""
+        key = normalize_url(url)
+        if not self._wanted(key):
+            return None
+        source = meta["source"]
+        self.listed[source].add(key)
+        self.crawler.stats.set_value(f"tomtalks/source/{source}/listed", len(self.listed[source]))
+        state = self.states.get(key)
+        decision = decide(state, hints, self.now, self.schedule, self.full_refresh)
+        if not decision.fetch:
+            self.crawler.stats.inc_value(f"tomtalks/source/{source}/skipped")
+            return None
+        return scrapy.Request(
+            url, callback=self.parse_issue, errback=self.on_error, headers=decision.headers,
+            meta={**meta, "hints": hints, "platform": platform, "handle_httpstatus_list": [304],
+                  "known_page_hash": state.page_hash if state and not self.full_refresh else None},
+        )
+
+    def _wanted(self, url: str) -> bool:
+        """newsletters.toml include/exclude patterns (regular expressions searched in the URL)."""
+        if self.include and not any(p.search(url) for p in self.include):
+            return False
+        return not any(p.search(url) for p in self.exclude)
 
     def parse_issue(self, response: Response) -> Iterator[Any]:
-        self.crawler.stats.inc_value(f"tomtalks/coverage/{response.meta.get('source')}/fetched")
+        self.crawler.stats.inc_value(f"tomtalks/source/{response.meta.get('source')}/fetched")
+        if response.status == 304:
+            yield NotModified(normalize_url(response.url), response.meta.get("source", ""),
+                              response.meta.get("newsletter") or "", _listed_date(response.meta.get("hints")))
+            return
         if not _is_html(response):
             yield self._failure(response, "not_html", f"issue URL serves {_content_type(response)}")
             return
@@ -198,6 +245,7 @@ class NewsletterSpider(scrapy.Spider):
             hints=hints,
             source=response.meta.get("source", ""),
             fallback_newsletter=_site_name(response),
+            known_page_hash=response.meta.get("known_page_hash"),
         )
 
     # Failures ----------------------------------------------------------------------------------
@@ -224,6 +272,14 @@ class NewsletterSpider(scrapy.Spider):
     @staticmethod
     def _meta(response: Response) -> dict[str, Any]:
         return {key: response.meta.get(key) for key in ("newsletter", "newsletter_url", "source")}
+
+
+def _patterns(text: str | None) -> list[str]:
+    return [p for p in (text or "").split(",") if p.strip()]
+
+
+def _listed_date(hints: DiscoveryHints | None) -> str | None:
+    return (hints.updated_at or hints.published_at) if hints else None
 
 
 def _placeholder(request: scrapy.Request) -> Response:

@@ -1,0 +1,125 @@
+"""Crawl state between runs: what each URL looked like when last checked, and the record of each run.
+
+A cron run reads the state of every known URL once at start (``load_states``), decides from it
+what to skip or re-check conditionally, and writes one row per URL it touched (``record_check``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import CrawlRun, CrawlRunSource, CrawlState, Issue, utc_now_iso
+
+#: Statuses a URL can have after a check.
+STORED, UNCHANGED, GONE, FAILED, REFUSED, REJECTED = "stored", "unchanged", "gone", "failed", "refused", "rejected"
+GONE_STATUSES = (404, 410)
+
+
+@dataclass(frozen=True)
+class UrlState:
+    """A read-only snapshot of a URL's state, handed to the spider."""
+
+    url: str
+    status: str
+    etag: str | None
+    last_modified: str | None
+    page_hash: str | None
+    listed_date: str | None
+    published_at: str | None
+    last_checked_at: str
+    issue_id: int | None
+
+    @property
+    def stored(self) -> bool:
+        return self.issue_id is not None and self.status in (STORED, UNCHANGED)
+
+
+def load_states(session: Session) -> dict[str, UrlState]:
+    """Every URL's state, keyed by URL (a few hundred bytes each: fine for hundreds of thousands)."""
+    rows = session.execute(select(
+        CrawlState.url, CrawlState.status, CrawlState.etag, CrawlState.last_modified, CrawlState.page_hash,
+        CrawlState.listed_date, CrawlState.published_at, CrawlState.last_checked_at, CrawlState.issue_id,
+    ))
+    return {row.url: UrlState(*row) for row in rows}
+
+
+def record_check(
+    session: Session,
+    url: str,
+    *,
+    status: str,
+    newsletter: str | None = None,
+    http_status: int | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    page_hash: str | None = None,
+    listed_date: str | None = None,
+    published_at: str | None = None,
+    issue_id: int | None = None,
+    changed: bool = False,
+    error: str | None = None,
+) -> None:
+    """Write what one check of ``url`` found. Validators and hashes are kept when a check brings none
+    (a 304 or a failure must not forget the ETag the next run needs)."""
+    now = utc_now_iso()
+    state = session.scalar(select(CrawlState).where(CrawlState.url == url))
+    if state is None:
+        state = CrawlState(url=url, first_seen_at=now, failure_count=0, status=status)
+        session.add(state)
+    state.status = status
+    state.last_checked_at = now
+    state.newsletter = newsletter or state.newsletter
+    state.http_status = http_status
+    for name, value in (("etag", etag), ("last_modified", last_modified), ("page_hash", page_hash),
+                        ("listed_date", listed_date), ("published_at", published_at), ("issue_id", issue_id)):
+        if value is not None:
+            setattr(state, name, value)
+    if changed:
+        state.last_changed_at = now
+    if status in (FAILED, REFUSED, REJECTED):
+        state.failure_count = (state.failure_count or 0) + 1
+        state.last_error = error
+    elif status != GONE:
+        state.failure_count = 0
+        state.last_error = None
+
+
+def mark_gone(session: Session, url: str, http_status: int) -> bool:
+    """Mark the stored issue at ``url`` as gone (never deleted). True when there was one."""
+    now = utc_now_iso()
+    result = session.execute(
+        update(Issue).where(Issue.url == url, Issue.gone_at.is_(None)).values(gone_at=now)
+    )
+    record_check(session, url, status=GONE, http_status=http_status, error=f"HTTP {http_status}")
+    return bool(result.rowcount)
+
+
+def start_run(session: Session, mode: str, log_file: str | None) -> int:
+    run = CrawlRun(started_at=utc_now_iso(), mode=mode, log_file=log_file)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, reason: str) -> None:
+    run = session.get(CrawlRun, run_id)
+    if run is not None:
+        run.finished_at = utc_now_iso()
+        run.finish_reason = reason
+
+
+def record_run_source(session: Session, run_id: int, source: str, counts: dict[str, Any]) -> None:
+    """Per-source figures of a run (created or replaced)."""
+    row = session.scalar(
+        select(CrawlRunSource).where(CrawlRunSource.run_id == run_id, CrawlRunSource.source == source)
+    )
+    if row is None:
+        row = CrawlRunSource(run_id=run_id, source=source)
+        session.add(row)
+    for name in ("newsletter", "listed", "new", "changed", "unchanged", "skipped", "failed", "finish_reason"):
+        if name in counts:
+            setattr(row, name, counts[name])

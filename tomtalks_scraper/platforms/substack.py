@@ -1,0 +1,393 @@
+"""Substack publications on ``*.substack.com`` and custom domains (``../shared/docs/platforms.md`` §3).
+
+Why this adapter has code and not only selectors:
+
+* **Detection** (§1, §3.1): custom domains (``www.slowboring.com``) carry no Substack host, so the
+  page is recognised by Substack's own assets (``substackcdn.com/bundle/…``, older
+  ``cdn.substack.com/min|theme/…``), the ``window._preloads`` boot script, or an email's
+  "powered by Substack" footer. Images from ``substackcdn.com`` alone are not a marker: copies of
+  Substack posts on other blogs keep them.
+* **Metadata** (§3.4): ``window._preloads`` (``JSON.parse("…")`` or an object literal) holds the post
+  as Substack stores it: ``title``, ``subtitle``, ``post_date``, ``audience``, ``publishedBylines``,
+  ``postTags`` (the only tag source), and ``pub.name`` (the newsletter). JSON-LD ``NewsArticle`` and
+  OpenGraph fill the rest; received emails (§3.3) carry only visible markup.
+* **Access** (§3.5): ``audience`` ``only_paid``/``founding`` with a cut body, or a body paywall block
+  after ``div.available-content``, is a ``paid_preview``. Free posts also carry a *comments* paywall
+  modal (``div.paywall.modal-paywall`` "Only paid subscribers can comment"), which is not a body
+  paywall.
+* **Discovery** (§3.2): the archive API ``/api/v1/archive?sort=new&offset=N&limit=M`` paged until an
+  empty page (the server caps ``limit``, so a short page is not the end); ``/sitemap.xml`` filtered to
+  ``/p/`` URLs and ``/feed`` (only the ~20 newest posts, read for freshness) are fallbacks.
+* **Links** (§3.3): emails wrap links as ``email.mgN.substack.com/c/<base64 zlib query>`` (target in
+  ``l=``) and ``substack.com/redirect/2/<JWT>`` (target in the payload's ``e``); both are decoded
+  offline. ``substack.com/redirect/<uuid>?r=…`` is an opaque server-side id and stays as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import zlib
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import html as lxml_html
+
+from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, FoundIssue, Listing, ListingResult, read_sitemap
+from tomtalks_scraper.extraction.dates import to_utc_iso
+from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, json_ld_objects, read_page_metadata
+from tomtalks_scraper.items import DiscoveryHints
+from tomtalks_scraper.platforms.base import FREE, PAID_FULL, PAID_PREVIEW, PlatformAdapter, css, text_of
+from tomtalks_scraper.urls import clean_link
+
+#: Posts asked for per archive API page. Substack may return fewer (it caps the page size), which
+#: is why paging advances by the number received and stops only on an empty page (§3.2).
+ARCHIVE_PAGE_SIZE = 50
+#: A server that ignores ``offset`` would page forever; no publication has this many posts.
+MAX_ARCHIVE_OFFSET = 20_000
+#: ``post.audience`` values of posts whose full body only paying subscribers get (§3.5).
+PAID_AUDIENCES = frozenset({"only_paid", "founding"})
+
+_POST_PATH = re.compile(r"^/p/[^/]+")
+#: substack.com reader paths that show one post or note (§3.1).
+_APP_ITEM_PATH = re.compile(r"^/(?:home/post/p-\d+|@[^/]+/note/|note/|inbox/post/)")
+#: Hosts that are Substack's own reader, mail and CDN hosts, not a publication with an archive.
+_NOT_PUBLICATION_HOST = re.compile(r"^(?:www\.|open\.|email\.[\w.]+\.|cdn\.)?substack\.com$|^substackcdn\.com$")
+_PRELOADS = re.compile(r"window\._preloads\s*=\s*")
+_JSON_PARSE = re.compile(r"JSON\.parse\(\s*")
+#: ``email.mg2.substack.com/c/<base64url(zlib(query string))>``: the query's ``l`` is the target.
+_MAILGUN_LINK = re.compile(r"^https?://email\.mg\d*\.substack\.com/c/([A-Za-z0-9_-]+=*)")
+#: ``substack.com/redirect/2/<payload>.<signature>``: the JSON payload's ``e`` is the target.
+_SIGNED_REDIRECT = re.compile(r"^https?://substack\.com/redirect/2/([A-Za-z0-9_-]+)\.")
+#: ``open.substack.com/pub/<subdomain>/p/<slug>``: the app link to a post of ``<subdomain>``.
+_OPEN_LINK = re.compile(r"^https?://open\.substack\.com/pub/([\w-]+)/p/([^/?#]+)")
+_MAX_DECODED_BYTES = 16_384
+
+
+def _b64url(data: str) -> bytes:
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+def _decode_mailgun(token: str) -> str | None:
+    """The target of a Mailgun click link: its payload is a zlib-compressed query string."""
+    try:
+        query = zlib.decompressobj().decompress(_b64url(token), _MAX_DECODED_BYTES).decode("utf-8")
+    except (binascii.Error, ValueError, zlib.error):
+        return None
+    target = dict(parse_qsl(query)).get("l", "")
+    return target if target.startswith(("http://", "https://")) else None
+
+
+def _decode_signed_redirect(payload: str) -> str | None:
+    """The target of a ``substack.com/redirect/2/…`` link: the ``e`` of its (unverified) JWT payload."""
+    try:
+        data = json.loads(_b64url(payload)[:_MAX_DECODED_BYTES])
+    except (binascii.Error, ValueError):
+        return None
+    target = data.get("e") if isinstance(data, dict) else None
+    return target if isinstance(target, str) and target.startswith(("http://", "https://")) else None
+
+
+def read_preloads(tree: lxml_html.HtmlElement) -> dict[str, Any] | None:
+    """The ``window._preloads`` object of a Substack page, in either spelling (§3.4), else ``None``."""
+    decoder = json.JSONDecoder()
+    for script in tree.xpath('//script[contains(., "_preloads")]'):
+        text = script.text or ""
+        for match in _PRELOADS.finditer(text):
+            rest = text[match.end():]
+            try:
+                if parse_call := _JSON_PARSE.match(rest):
+                    literal, _ = decoder.raw_decode(rest[parse_call.end():])
+                    value = json.loads(literal) if isinstance(literal, str) else None
+                else:
+                    value, _ = decoder.raw_decode(rest)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+def _has_preloads(tree: lxml_html.HtmlElement) -> bool:
+    return any(_PRELOADS.search(text) for text in tree.xpath('//script[contains(., "_preloads")]/text()'))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _names(bylines: Any) -> list[str]:
+    """Author names of ``publishedBylines`` (API items and ``_preloads.post`` share the shape)."""
+    names = (clean_text(b.get("name")) for b in bylines if isinstance(b, dict)) if isinstance(bylines, list) else ()
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def archive_api_url(origin: str, offset: int, limit: int = ARCHIVE_PAGE_SIZE) -> str:
+    """One page of the archive API, newest first; the parameter order is the one Substack's own client uses."""
+    return f"{origin}/api/v1/archive?sort=new&offset={offset}&limit={limit}"
+
+
+class SubstackAdapter(PlatformAdapter):
+    name = "substack"
+    url_patterns = (
+        r"^https?://(?:[\w-]+\.)+substack\.com/",  # <pub>.substack.com, email.mg2.substack.com/c/…
+        r"^https?://(?:www\.)?substack\.com/(?:home/post/|@[^/]+/note/|note/|inbox/post/)",
+    )
+    #: The publication's own assets and the email footer; never ``substackcdn.com/image`` (copies keep those).
+    page_markers = (
+        'link[href*="substackcdn.com/bundle/"]',
+        'script[src*="substackcdn.com/bundle/"]',
+        'link[href^="https://cdn.substack.com/theme/"]',
+        'script[src^="https://cdn.substack.com/min/"]',
+        "p.powered-by-substack",
+    )
+    body_selectors = (
+        "div.available-content > div.body.markup",  # 2022+ web posts (pencraft and older classes)
+        "article.post > div.body.markup",  # 2020-21 web posts (chinatalk, spakhm)
+        "div.post > div.body.markup",  # received emails: not the header preamble or the postscript
+        "div.FeedProseMirror",  # Notes (substack.com/@user/note/c-…)
+        "div.body.markup",
+    )
+    boilerplate = (
+        # Inside the body (§3.3): subscribe and share widgets, CTA buttons, heading anchors.
+        "div.subscription-widget-wrap",
+        "div.subscription-widget-wrap-editor",
+        "div.subscribe-widget",
+        "div.captioned-button-wrap",  # "Thank you for reading X. This post is public…" + Share
+        "p.button-wrapper",  # "Subscribe now", "Share", "Leave a comment"
+        "div.header-anchor-parent",
+        "div.header-anchor-widget",
+        "div.image-link-expand",  # restack / view-image buttons over images
+        "label.hide-text",  # editor label "Text within this block will maintain its original spacing…"
+        "div.tweet-footer",  # like and retweet counts of static tweets
+        "div.paywall-jump",
+        "button",
+        # Around the body: paywall blocks (body and comments modal), post footer, comments.
+        "div.paywall",
+        "div.post-footer",
+        "div.post-end-cta-full",
+        "div.subscribe-footer",
+        "div.comments-section",
+        "div[inert]",  # the feed behind a Note's modal view
+        # Received emails (§3.3).
+        "table.post-meta",
+        "table.meta-author-wrap",
+        "table.email-ufi-2-top",
+        "table.email-ufi-2-bottom",
+        "div.post-cta",
+        "div.container-border",
+        "div.footer",
+    )
+    boilerplate_headings = (
+        r"Subscribe to .{1,80}",
+        r"Thanks for reading .{1,80}",
+        "Ready for more\\?",
+        "Share this post",
+        "Only paid subscribers can comment on this post",
+        "Discussion about this post",
+    )
+
+    # Detection ---------------------------------------------------------------------------------
+
+    def matches_page(self, tree: lxml_html.HtmlElement) -> bool:
+        """Substack assets or email footer, else the ``window._preloads`` boot script (browser-saved pages)."""
+        return super().matches_page(tree) or _has_preloads(tree)
+
+    # Metadata ----------------------------------------------------------------------------------
+
+    def metadata(self, tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
+        """``_preloads`` first, then an email's visible header, then JSON-LD → OpenGraph → ``<time>``."""
+        preloads = read_preloads(tree) or {}
+        post = _dict(preloads.get("post"))
+        meta = self._from_preloads(post, _dict(preloads.get("pub")), preloads)
+        if self._is_email(tree):
+            meta.fill_from(self._from_email(tree))
+        meta.fill_from(read_page_metadata(tree))
+        meta.subtitle = meta.subtitle or self._visible_subtitle(tree)
+        meta.newsletter = meta.newsletter or self._publisher(tree)
+        meta.access = self._access(tree, post, meta)
+        return meta
+
+    @staticmethod
+    def _from_preloads(post: dict[str, Any], pub: dict[str, Any], preloads: dict[str, Any]) -> PageMetadata:
+        tags = [clean_text(t.get("name")) for t in post.get("postTags") or [] if isinstance(t, dict)
+                and not t.get("hidden")]
+        return PageMetadata(
+            title=clean_text(post.get("title")),
+            subtitle=clean_text(post.get("subtitle")),
+            authors=_names(post.get("publishedBylines")),
+            published_at=to_utc_iso(post.get("post_date")),
+            canonical_url=clean_text(post.get("canonical_url") or (preloads.get("canonicalUrl") if post else None)),
+            description=clean_text(post.get("description") or post.get("search_engine_description")),
+            image=clean_text(post.get("cover_image")),
+            tags=[t for t in tags if t],
+            newsletter=clean_text(pub.get("name")),
+            is_article=bool(post),
+        )
+
+    def _from_email(self, tree: lxml_html.HtmlElement) -> PageMetadata:
+        """A received email's header: title (linked to the web post), subtitle, author, ``<time datetime>``."""
+        title = css("h1.post-title")(tree)
+        link = title[0].xpath(".//a/@href") if title else []
+        web_url = clean_link(self.unwrap_link(link[0])) if link else None
+        authors = [text_of(e) for e in css(".post-header .meta-author, .post-header .custom-css-email-post-author")(tree)]
+        dates = tree.xpath('//*[contains(@class, "post-header") or contains(@class, "post-meta")]//time/@datetime')
+        return PageMetadata(
+            title=text_of(title[0]) if title else None,
+            authors=[a for a in dict.fromkeys(authors) if a],
+            published_at=to_utc_iso(dates[0]) if dates else None,
+            canonical_url=web_url if web_url and _POST_PATH.match(urlsplit(web_url).path) else None,
+        )
+
+    @staticmethod
+    def _visible_subtitle(tree: lxml_html.HtmlElement) -> str | None:
+        found = css("div.post-header h3.subtitle")(tree)
+        return clean_text(text_of(found[0])) if found else None
+
+    @staticmethod
+    def _publisher(tree: lxml_html.HtmlElement) -> str | None:
+        """The JSON-LD publisher's name: on Substack it is the publication (§3.4). Notes have none."""
+        for obj in json_ld_objects(tree):
+            publisher = obj.get("publisher")
+            if isinstance(publisher, dict) and (name := clean_text(publisher.get("name"))):
+                return name
+        return None
+
+    @staticmethod
+    def _is_email(tree: lxml_html.HtmlElement) -> bool:
+        return bool(css(".email-body-container, p.powered-by-substack")(tree))
+
+    # Access ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def body_paywall(tree: lxml_html.HtmlElement) -> bool:
+        """A paywall block cutting the body: ``div.paywall`` that is not the comments modal (§3.5).
+
+        The comments paywall sits in ``.modal-paywall`` inside a modal of the comments section; the
+        body paywall follows ``div.available-content`` inside the post.
+        """
+        for block in css('div.paywall, div[data-testid="paywall"]')(tree):
+            if "modal-paywall" in (block.get("class") or ""):
+                continue
+            if any("modal" in (a.get("class") or "") or "comment" in (a.get("class") or "")
+                   for a in block.iterancestors()):
+                continue
+            return True
+        return False
+
+    def _access(self, tree: lxml_html.HtmlElement, post: dict[str, Any], meta: PageMetadata) -> str:
+        """Body paywall → preview; paid audience → preview when the body is cut, else a subscriber's full copy."""
+        if self.body_paywall(tree):
+            return PAID_PREVIEW
+        if post.get("audience") in PAID_AUDIENCES:
+            # Substack leaves ``body_html`` empty in ``_preloads`` for readers without access.
+            return PAID_FULL if post.get("body_html") else PAID_PREVIEW
+        if meta.accessible_for_free is False:
+            return PAID_PREVIEW
+        return FREE
+
+    # Links and pre-clean -----------------------------------------------------------------------
+
+    def unwrap_link(self, url: str) -> str:
+        """Decode Substack's email click links; opaque ``substack.com/redirect/<uuid>`` links are left as they are."""
+        if match := _MAILGUN_LINK.match(url):
+            return _decode_mailgun(match.group(1)) or url
+        if match := _SIGNED_REDIRECT.match(url):
+            return _decode_signed_redirect(match.group(1)) or url
+        if match := _OPEN_LINK.match(url):
+            return f"https://{match.group(1)}.substack.com/p/{match.group(2)}"
+        return url
+
+    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+        """Unwrap email click links in place (so the stored Markdown and HTML hold real targets), then cut."""
+        for anchor in tree.xpath('//a[contains(@href, "substack.com/")]'):
+            href = anchor.get("href", "").strip()
+            if (target := self.unwrap_link(href)) != href:
+                anchor.set("href", clean_link(target))
+        return super().preclean(tree)
+
+    # Discovery ---------------------------------------------------------------------------------
+
+    def listings(self, start_url: str, page: lxml_html.HtmlElement | None) -> list[Listing]:
+        """A publication's archive API, with its sitemap and feed as fallbacks; a post, note or email is one issue."""
+        parts = urlsplit(start_url)
+        if _POST_PATH.match(parts.path) or _APP_ITEM_PATH.match(parts.path):
+            return []
+        if _NOT_PUBLICATION_HOST.match(parts.hostname or ""):
+            return []
+        if page is not None and (_dict((read_preloads(page) or {}).get("post")) or self._is_email(page)):
+            return []
+        origin = _origin(start_url)
+        return [
+            Listing(archive_api_url(origin, 0), API),
+            Listing(f"{origin}/sitemap.xml", SITEMAP, fallback=True),
+            Listing(f"{origin}/feed", FEED, fallback=True),
+        ]
+
+    def parse_listing(self, listing: Listing, body: bytes, url: str) -> ListingResult:
+        if listing.kind == API:
+            return self._read_archive_api(listing, body)
+        if listing.kind == SITEMAP:
+            return read_sitemap(listing, body, url, path_filter="/p/")
+        return super().parse_listing(listing, body, url)
+
+    @classmethod
+    def _read_archive_api(cls, listing: Listing, body: bytes) -> ListingResult:
+        """One archive API page: a JSON list of posts; the next page starts after the posts received."""
+        data = json.loads(body)
+        posts = data.get("posts") if isinstance(data, dict) else data
+        if not isinstance(posts, list):
+            raise ValueError(f"the archive API answered {type(data).__name__}, not a list of posts")
+        origin = _origin(listing.url)
+        issues = [found for found in (cls._found_issue(_dict(p), origin) for p in posts) if found]
+        query = dict(parse_qsl(urlsplit(listing.url).query))
+        offset = int(query.get("offset") or 0) + len(posts)
+        following = []
+        if posts and offset <= MAX_ARCHIVE_OFFSET:
+            query["offset"] = str(offset)
+            following = [Listing(urlunsplit(urlsplit(listing.url)._replace(query=urlencode(query))), API)]
+        newsletter = next((name for name in (cls._publication_name(_dict(p)) for p in posts) if name), None)
+        return ListingResult(issues=issues, next=following, newsletter=newsletter, home_url=origin + "/")
+
+    @staticmethod
+    def _found_issue(post: dict[str, Any], origin: str) -> FoundIssue | None:
+        """A post of the API as an issue URL on the host being crawled, with the API's data as hints.
+
+        ``canonical_url`` names the publication's custom domain; when the crawl started on another host
+        (``<pub>.substack.com``), the same post is requested as ``/p/<slug>`` there, which Substack serves
+        or redirects, so that the crawl stays on the start host.
+        """
+        canonical, slug = clean_text(post.get("canonical_url")), clean_text(post.get("slug"))
+        if canonical and _origin(canonical) == origin:
+            url = canonical
+        elif slug:
+            url = urljoin(origin + "/", f"p/{slug}")
+        else:
+            return None
+        authors = _names(post.get("publishedBylines"))
+        return FoundIssue(url, DiscoveryHints(
+            title=clean_text(post.get("title")),
+            author=", ".join(authors) or None,
+            published_at=to_utc_iso(post.get("post_date")),
+            source="api",
+        ))
+
+    @staticmethod
+    def _publication_name(post: dict[str, Any]) -> str | None:
+        """The publication's name as the API gives it: the byline's membership of this post's publication."""
+        for byline in post.get("publishedBylines") or []:
+            for membership in _dict(byline).get("publicationUsers") or []:
+                publication = _dict(_dict(membership).get("publication"))
+                if publication.get("id") == post.get("publication_id") and (name := clean_text(publication.get("name"))):
+                    return name
+        return None
+
+
+ADAPTER = SubstackAdapter()
