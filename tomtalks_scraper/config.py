@@ -8,13 +8,31 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_CONFIG = Path("newsletters.toml")
 KNOWN_KEYS = {"name", "urls", "platform", "schedule", "include", "exclude"}
+
+
+_INTERVAL = re.compile(r"^(\d+)\s*([mhd])$")
+_NAMED_INTERVALS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_interval(text: str) -> timedelta:
+    """A schedule: "hourly", "daily", "weekly", or a number with m/h/d ("30m", "6h", "2d")."""
+    lowered = text.strip().lower()
+    if lowered in _NAMED_INTERVALS:
+        return _NAMED_INTERVALS[lowered]
+    match = _INTERVAL.match(lowered)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a schedule: use hourly, daily, weekly or e.g. 30m, 6h, 2d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 class ConfigError(ValueError):
@@ -29,6 +47,11 @@ class NewsletterConfig:
     schedule: str | None = None
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+
+    @property
+    def interval(self) -> timedelta:
+        """How often cron runs should crawl it (every run when no schedule is set)."""
+        return parse_interval(self.schedule) if self.schedule else timedelta(0)
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG) -> list[NewsletterConfig]:
@@ -77,11 +100,23 @@ def _entry(path: Path, index: int, entry: dict) -> NewsletterConfig:
     platform = entry.get("platform")
     if platform is not None and (not isinstance(platform, str) or not platform.strip()):
         raise ConfigError(f"{where} ({name}): 'platform' must be a platform name such as \"substack\"")
+    schedule = entry.get("schedule")
+    if schedule is not None:
+        try:
+            parse_interval(str(schedule))
+        except ValueError as error:
+            raise ConfigError(f"{where} ({name}): 'schedule': {error}") from error
+    for key in ("include", "exclude"):
+        for pattern in _patterns(where, name, entry, key):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ConfigError(f"{where} ({name}): {key} pattern {pattern!r} is not a valid regex: {error}") from None
     return NewsletterConfig(
         name=name.strip(),
         urls=urls,
         platform=platform,
-        schedule=entry.get("schedule"),
+        schedule=str(schedule) if schedule is not None else None,
         include=_patterns(where, name, entry, "include"),
         exclude=_patterns(where, name, entry, "exclude"),
     )

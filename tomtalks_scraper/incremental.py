@@ -89,9 +89,11 @@ def decide(state: UrlState | None, hints: DiscoveryHints, now: datetime, schedul
     if not state.stored:
         return Decision(True, {}, "retry")
     if hints.updated_at:
-        checked = _moment(state.last_checked_at)
-        modified = _moment(hints.updated_at)
-        unchanged = state.listed_date == hints.updated_at or (checked and modified and modified <= checked)
+        if state.listed_date:  # the listing gave a date last time: any other date means an edit
+            unchanged = state.listed_date == hints.updated_at
+        else:  # first time this listing gives a date: compare it with our last check
+            checked, modified = _moment(state.last_checked_at), _moment(hints.updated_at)
+            unchanged = bool(checked and modified and modified <= checked)
         if unchanged:
             return Decision(False, {}, "unchanged_listing")
         return Decision(True, conditional_headers(state), "modified")

@@ -7,6 +7,7 @@ a crawl fetched.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,10 +32,14 @@ class LocalSite:
     """
 
     def __init__(self, pages: dict[str, Page] | None = None,
-                 build: Callable[[str], dict[str, Page]] | None = None) -> None:
+                 build: Callable[[str], dict[str, Page]] | None = None, *,
+                 honour_conditional: bool = True, delay: float = 0.0) -> None:
         self.pages: dict[str, Page] = dict(pages or {})
         self._build = build
+        self.honour_conditional = honour_conditional  # answer 304 to matching If-None-Match / If-Modified-Since
+        self.delay = delay  # seconds to wait before each answer (a slow server)
         self.requests: Counter[str] = Counter()
+        self.not_modified: Counter[str] = Counter()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -57,7 +62,14 @@ class LocalSite:
                 query = urlsplit(self.path).query
                 key = f"{path}?{query}" if query and f"{path}?{query}" in site.pages else path
                 site.requests[key] += 1
+                if site.delay:
+                    time.sleep(site.delay)
                 page = site.pages.get(key) or Page(b"<html><body><h1>Not found</h1></body></html>", status=404)
+                if site.honour_conditional and page.status == 200 and self._not_modified(page):
+                    site.not_modified[key] += 1
+                    self.send_response(304)
+                    self.end_headers()
+                    return
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(page.body)))
@@ -65,6 +77,12 @@ class LocalSite:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(page.body)
+
+            def _not_modified(self, page: Page) -> bool:
+                etag, modified = page.headers.get("ETag"), page.headers.get("Last-Modified")
+                if etag and self.headers.get("If-None-Match"):
+                    return self.headers["If-None-Match"] == etag
+                return bool(modified and self.headers.get("If-Modified-Since") == modified)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -76,6 +94,12 @@ class LocalSite:
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-site", daemon=True)
         self._thread.start()
         return self
+
+    def rebuild(self) -> None:
+        """Render the site again (after a test edited its content): pages not rendered any more are gone."""
+        if self._build is None:
+            raise RuntimeError("only a site made with build= can be rebuilt")
+        self.pages = self._build(self.base_url)
 
     def stop(self) -> None:
         if self._server is not None:
