@@ -80,9 +80,8 @@ def issue_diff(session: Session, key: str | int, revision: int | None) -> dict[s
 def source_overview(session: Session) -> dict[str, dict[str, Any]]:
     """Per newsletter name: issues stored, gone, known URLs, rejected pages by reason, the last run's figures."""
     overview: dict[str, dict[str, Any]] = {}
-    for name, stored, gone in session.execute(
-        select(Newsletter.name, func.count(Issue.id), func.count(Issue.gone_at)).outerjoin(Issue).group_by(Newsletter.id)
-    ):
+    counts = select(Newsletter.name, func.count(Issue.id), func.count(Issue.gone_at)).outerjoin(Issue)
+    for name, stored, gone in session.execute(counts.group_by(Newsletter.id)):
         overview[name] = {"stored": stored, "gone": gone, "missing": {}, "last_run": None}
     for name, reason, count in session.execute(
         select(RejectedPage.newsletter, RejectedPage.reason, func.count()).group_by(RejectedPage.newsletter,

@@ -31,7 +31,8 @@ from tomtalks_scraper.config import DEFAULT_CONFIG, ConfigError, NewsletterConfi
 from tomtalks_scraper.crawl import crawl_command
 from tomtalks_scraper.lock import CrawlLock, LockHeld
 
-EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_DATABASE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_DATABASE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -14,6 +14,7 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.settings import Document
 from trafilatura.xml import xmltotxt
 
 from tomtalks_scraper.extraction.sanitize import sanitize_html
@@ -38,6 +39,14 @@ def run_trafilatura(tree: lxml_html.HtmlElement, url: str) -> Body:
     only as a fallback; its date is never taken), links, images, tables and formatting kept so
     the Markdown and HTML renderings stay faithful.
     """
+    return render_body(trafilatura_document(tree, url))
+
+
+def trafilatura_document(tree: lxml_html.HtmlElement, url: str, favor_precision: bool = False) -> Document | None:
+    """One ``bare_extraction`` call with our settings (``run_trafilatura``'s); ``None`` when nothing is found.
+
+    trafilatura copies ``tree`` before cleaning it, so the caller's tree is left as it was.
+    """
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -47,8 +56,16 @@ def run_trafilatura(tree: lxml_html.HtmlElement, url: str) -> Body:
         include_links=True,
         include_images=True,
         include_tables=True,
+        favor_precision=favor_precision,
         output_format="python",
     )
+    if document is None or document.body is None:
+        return None
+    return document
+
+
+def render_body(document: Document | None) -> Body:
+    """Text, Markdown and sanitised HTML, all three from the one XML body of ``document``."""
     if document is None or document.body is None:
         return Body()
     body = document.body

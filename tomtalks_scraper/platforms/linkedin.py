@@ -49,6 +49,7 @@ _ARTICLE_PATH = re.compile(r"^/pulse/(?!topics/|channel/|api/|discover/)[^/]+/?$
 _PROFILE_PATH = re.compile(r"/in/([^/?#]+)")
 _PUBLISHED = re.compile(r"Published(?:\s+on)?\s+([A-Z][a-z]{2,9}\.?\s+\d{1,2},\s+\d{4})")
 _HASHTAG = re.compile(r"#(\w+)")
+_TEXT_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption")
 _IMAGE_FILE = re.compile(r"\.(?:avif|bmp|gif|hei[cf]|jpe?g|png|webp)(?:\b|$)", re.I)
 #: Page keys of LinkedIn's sign-in, join and checkpoint pages (served instead of the article).
 _WALL_PAGE_KEY = re.compile(r"authwall|login|checkpoint|registration|cold-join|signup", re.I)
@@ -96,6 +97,56 @@ def _visible_date(text: str | None) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def _promote_images(tree: lxml_html.HtmlElement) -> None:
+    """Give lazily loaded images a ``src`` trafilatura keeps.
+
+    Inline images carry their URL in ``data-delayed-url`` (2023+) or ``data-li-src`` (2017-22) with
+    an empty or ``//:0`` ``src``. trafilatura keeps only images whose URL ends like a file name,
+    which licdn URLs (``/dms/image/<id>/…/0/<ts>?e=…``) never do: a ``#image.jpg`` fragment (never
+    sent to the server) makes them pass. 2021-22 frames are renamed: trafilatura discards any block
+    whose class says "embed".
+    """
+    for image in tree.iter("img"):
+        src = (image.get("src") or "").strip()
+        lazy = (image.get("data-delayed-url") or image.get("data-li-src") or "").strip()
+        if lazy and (not src or src.startswith(("data:", "//:0"))):
+            src = lazy
+        if src and not _IMAGE_FILE.search(src):
+            src += "#image.jpg"
+        if src:
+            image.set("src", src)
+    for frame in css("div.slate-resizable-image-embed")(tree):
+        frame.tag = "figure"
+        frame.attrib.pop("class", None)
+
+
+def _flatten_text_blocks(tree: lxml_html.HtmlElement) -> None:
+    """Turn 2023+ text blocks into plain paragraphs trafilatura scores like any other.
+
+    Every paragraph sits in its own ``div[data-test-id=publishing-text-block]``; trafilatura's
+    link-density test then drops a short paragraph made mostly of links ("… from 2018 to 2023.").
+    Bold and italic are ``<span class="font-[700]">`` / ``<span class="italic">``, and the template
+    indentation inside blocks would survive as blank-looking lines.
+    """
+    for block in css('div[data-test-id="publishing-text-block"]')(tree):
+        block.drop_tag()
+    for span in tree.xpath('//span[contains(@class, "font-[700]") or contains(concat(" ", @class, " "), " italic ")]'):
+        span.tag = "strong" if "font-[700]" in span.get("class", "") else "em"
+    for element in tree.iter(*_TEXT_BLOCKS):
+        _trim_edges(element)
+
+
+def _trim_edges(element: lxml_html.HtmlElement) -> None:
+    """Drop the template indentation at the start and end of a text block (kept by trafilatura
+    when the block has inline children, e.g. LinkedIn's ``<p>\n   <span>…``)."""
+    if element.text:
+        element.text = element.text.lstrip()
+    if len(element) and element[-1].tail:
+        element[-1].tail = element[-1].tail.rstrip()
+    elif not len(element) and element.text:
+        element.text = element.text.rstrip()
 
 
 def _pulse_url(href: str | None, base_url: str) -> str | None:
@@ -280,22 +331,12 @@ class LinkedInAdapter(PlatformAdapter):
     # Pre-clean ---------------------------------------------------------------------------------
 
     def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-        """Promote lazily loaded images, unwrap redirect links, then drop chrome and cut to the body."""
-        for image in tree.iter("img"):
-            src = (image.get("src") or "").strip()
-            lazy = (image.get("data-delayed-url") or image.get("data-li-src") or "").strip()
-            if lazy and (not src or src.startswith(("data:", "//:0"))):
-                src = lazy
-            if src and not _IMAGE_FILE.search(src):
-                # trafilatura keeps only images whose URL ends like a file name; licdn URLs
-                # (/dms/image/<id>/…/0/<ts>?e=…) do not. A fragment is never sent to the server.
-                src += "#image.jpg"
-            if src:
-                image.set("src", src)
-        for frame in css("div.slate-resizable-image-embed")(tree):
-            # 2021-22 inline images: trafilatura discards any block whose class says "embed".
-            frame.tag = "figure"
-            frame.attrib.pop("class", None)
+        """Repair what trafilatura would lose (lazy images, one-paragraph blocks, emphasis, links),
+        then drop the chrome and cut to the body. A sign-in wall has no body: nothing is kept."""
+        if self._is_login_wall(tree):
+            return lxml_html.document_fromstring("<html><body></body></html>")
+        _promote_images(tree)
+        _flatten_text_blocks(tree)
         for anchor in tree.xpath("//a[@href]"):
             anchor.set("href", clean_link(self.unwrap_link(anchor.get("href", "").strip())))
             # trafilatura 2.3.1 drops a link whose text is wrapped in <strong>/<em> when the

@@ -329,10 +329,12 @@ class MediumAdapter(PlatformAdapter):
         """Remove each "Author · Mar 17, 2015 · 18 min read" block: the largest small ancestor of a
         reading-time text that holds no heading or story paragraph."""
         for node in tree.xpath("//body//text()[contains(., 'min read')]"):
-            element = node.getparent()
-            if element is None or not _READING_TIME.search(node) or element.getparent() is None:
+            holder = node.getparent()  # for a tail (after a React ``<!-- -->``), the element before it
+            if holder is not None and node.is_tail:
+                holder = holder.getparent()
+            if holder is None or holder.getparent() is None or not _READING_TIME.search(text_of(holder)):
                 continue
-            block = element
+            block = holder
             while True:
                 parent = block.getparent()
                 if parent is None or parent.tag in ("body", "article", "html"):

@@ -33,6 +33,7 @@ import zlib
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, FoundIssue, Listing, ListingResult, read_sitemap
@@ -88,6 +89,12 @@ def _decode_signed_redirect(payload: str) -> str | None:
         return None
     target = data.get("e") if isinstance(data, dict) else None
     return target if isinstance(target, str) and target.startswith(("http://", "https://")) else None
+
+
+def _without_params(url: str, names: set[str]) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def read_preloads(tree: lxml_html.HtmlElement) -> dict[str, Any] | None:
@@ -236,7 +243,7 @@ class SubstackAdapter(PlatformAdapter):
         """A received email's header: title (linked to the web post), subtitle, author, ``<time datetime>``."""
         title = css("h1.post-title")(tree)
         link = title[0].xpath(".//a/@href") if title else []
-        web_url = clean_link(self.unwrap_link(link[0])) if link else None
+        web_url = _origin(self.unwrap_link(link[0])) + urlsplit(self.unwrap_link(link[0])).path if link else None
         authors = [text_of(e) for e in css(".post-header .meta-author, .post-header .custom-css-email-post-author")(tree)]
         dates = tree.xpath('//*[contains(@class, "post-header") or contains(@class, "post-meta")]//time/@datetime')
         return PageMetadata(
@@ -296,21 +303,37 @@ class SubstackAdapter(PlatformAdapter):
     # Links and pre-clean -----------------------------------------------------------------------
 
     def unwrap_link(self, url: str) -> str:
-        """Decode Substack's email click links; opaque ``substack.com/redirect/<uuid>`` links are left as they are."""
+        """Decode Substack's email click links; opaque ``substack.com/redirect/<uuid>`` links are left as they are.
+
+        A decoded target loses its ``token`` parameter: it is the recipient's sign-in token that the
+        email adds to links to the publication, not part of the link the author wrote.
+        """
+        target = None
         if match := _MAILGUN_LINK.match(url):
-            return _decode_mailgun(match.group(1)) or url
-        if match := _SIGNED_REDIRECT.match(url):
-            return _decode_signed_redirect(match.group(1)) or url
-        if match := _OPEN_LINK.match(url):
-            return f"https://{match.group(1)}.substack.com/p/{match.group(2)}"
-        return url
+            target = _decode_mailgun(match.group(1))
+        elif match := _SIGNED_REDIRECT.match(url):
+            target = _decode_signed_redirect(match.group(1))
+        elif match := _OPEN_LINK.match(url):
+            target = f"https://{match.group(1)}.substack.com/p/{match.group(2)}"
+        return _without_params(target, {"token"}) if target else url
 
     def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-        """Unwrap email click links in place (so the stored Markdown and HTML hold real targets), then cut."""
+        """Prepare the page for trafilatura, then cut it to the body.
+
+        * email click links are unwrapped in place, so the stored Markdown and HTML hold real targets;
+        * an email's layout tables around images are unwrapped (trafilatura reads them as data tables);
+        * image captions become paragraphs: trafilatura 2.x drops a ``<figcaption>``'s own text and
+          keeps only its links ("Montecruz Photolicensed under"), and Substack captions are content.
+        """
         for anchor in tree.xpath('//a[contains(@href, "substack.com/")]'):
             href = anchor.get("href", "").strip()
             if (target := self.unwrap_link(href)) != href:
                 anchor.set("href", clean_link(target))
+        for table in css('div.body.markup table.image-wrapper, div.body.markup table[role="presentation"]')(tree):
+            etree.strip_tags(table, "tbody", "thead", "tr", "td", "th")
+            table.tag = "div"
+        for caption in tree.iter("figcaption"):
+            caption.tag = "p"
         return super().preclean(tree)
 
     # Discovery ---------------------------------------------------------------------------------
