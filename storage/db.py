@@ -97,16 +97,24 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+_UP_TO_DATE: set[str] = set()
+
+
 def upgrade_schema(engine: Engine) -> None:
-    """Apply the migrations the database has not seen yet (cheap when it is up to date)."""
+    """Apply the migrations the database has not seen yet (checked once per database and process)."""
+    key = engine.url.render_as_string(hide_password=False)
+    if key in _UP_TO_DATE and key not in ("sqlite://", "sqlite:///:memory:"):
+        return
     config = alembic_config(engine)
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:
         if MigrationContext.configure(connection).get_current_revision() == head:
+            _UP_TO_DATE.add(key)
             return
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    _UP_TO_DATE.add(key)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from storage.crawl_state import UrlState
+from tomtalks_scraper.demo_site.editable import EditableNewsletter
 from tomtalks_scraper.demo_site.server import LocalSite
 from tomtalks_scraper.incremental import DEFAULT_SCHEDULE, decide, parse_schedule
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.lock import CrawlLock
-
-from .newsletter_site import EditableNewsletter
 
 LOOPBACK = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""A newsletter site whose issues tests can edit, add and delete between crawls.
+"""A newsletter site whose issues tests and benchmarks can edit, add and delete between crawls.
 
 Pages use the demo site's real templates; the listing is a sitemap with ``lastmod`` dates, a feed
 without modification dates, or both. Each page carries an ETag and Last-Modified unless told not to.
