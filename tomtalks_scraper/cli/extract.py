@@ -9,7 +9,6 @@ import argparse
 import gzip
 import urllib.request
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from tomtalks_scraper.cli.common import CliError, add_json_option, console, print_json, print_json_lines, table

@@ -113,7 +113,7 @@ def _promote_images(tree: lxml_html.HtmlElement) -> None:
         lazy = (image.get("data-delayed-url") or image.get("data-li-src") or "").strip()
         if lazy and (not src or src.startswith(("data:", "//:0"))):
             src = lazy
-        if src and not _IMAGE_FILE.search(src):
+        if src.startswith(("http://", "https://", "//")) and not _IMAGE_FILE.search(src):
             src += "#image.jpg"
         if src:
             image.set("src", src)
@@ -139,8 +139,8 @@ def _flatten_text_blocks(tree: lxml_html.HtmlElement) -> None:
 
 
 def _trim_edges(element: lxml_html.HtmlElement) -> None:
-    """Drop the template indentation at the start and end of a text block (kept by trafilatura
-    when the block has inline children, e.g. LinkedIn's ``<p>\n   <span>…``)."""
+    """Drop the template indentation at the start and end of a text block: trafilatura keeps it
+    when the block has inline children (LinkedIn's ``<p>`` + newline + spaces + ``<span>…``)."""
     if element.text:
         element.text = element.text.lstrip()
     if len(element) and element[-1].tail:
@@ -203,7 +203,6 @@ class LinkedInAdapter(PlatformAdapter):
     boilerplate_headings = (
         "Recommended by LinkedIn",
         r"More articles by .{1,80}",
-        r"More from .{1,80}",
         "Others also viewed",
         "Explore topics",
         "Explore content categories",
@@ -331,18 +330,23 @@ class LinkedInAdapter(PlatformAdapter):
     # Pre-clean ---------------------------------------------------------------------------------
 
     def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-        """Repair what trafilatura would lose (lazy images, one-paragraph blocks, emphasis, links),
-        then drop the chrome and cut to the body. A sign-in wall has no body: nothing is kept."""
+        """Drop the chrome and cut to the body, repairing what trafilatura would lose (lazy images,
+        links, one-paragraph blocks, emphasis). A sign-in wall has no body: nothing is kept.
+
+        Text blocks are flattened only after the cut, so that a chrome heading matched inside the
+        body (``boilerplate_headings``) takes its own block with it, never the whole body.
+        """
         if self._is_login_wall(tree):
             return lxml_html.document_fromstring("<html><body></body></html>")
         _promote_images(tree)
-        _flatten_text_blocks(tree)
         for anchor in tree.xpath("//a[@href]"):
             anchor.set("href", clean_link(self.unwrap_link(anchor.get("href", "").strip())))
             # trafilatura 2.3.1 drops a link whose text is wrapped in <strong>/<em> when the
             # paragraph opens with formatting (LinkedIn's "<strong>…</strong><a><strong>…"): keep the link.
             etree.strip_tags(anchor, "strong", "b", "em", "i", "u", "span")
-        return super().preclean(tree)
+        document = super().preclean(tree)
+        _flatten_text_blocks(document)
+        return document
 
     # Discovery ---------------------------------------------------------------------------------
 
