@@ -83,7 +83,8 @@ def main() -> int:
         "10 revisions and 5 new after edits": (figures["edited"]["revisions"], figures["edited"]["new"]) == (10, 5),
         "fetches ≤ changed + new + listings": figures["edited"]["issue_fetches"] <= 15,
     }
-    print(f"| run | seconds | issue fetches | listing fetches | new | changed | skipped |\n|---|---|---|---|---|---|---|")
+    print("| run | seconds | issue fetches | listing fetches | new | changed | skipped |")
+    print("|---|---|---|---|---|---|---|")
     for label, f in figures.items():
         print(f"| {label} | {f['seconds']} | {f['issue_fetches']} | {f['listing_fetches']} | {f['new']} | "
               f"{f['changed']} | {f['skipped']} |")
