@@ -34,6 +34,8 @@ class ValidatePipeline:
             if item.known_page_hash and item.known_page_hash == item.page_hash:
                 return item  # the page is byte-identical to the stored one
             raise Rejected("unreadable", "nothing was extracted")
+        if issue.access == "login_wall":
+            raise Rejected("refused", "the page is a sign-in wall instead of the issue; retried next run")
         if issue.word_count < self.min_words:
             raise Rejected(
                 "too_short",

@@ -51,6 +51,8 @@ class SourcePlan:
     pending: int = 0
     found: int = 0
     fallbacks: list[Listing] = field(default_factory=list)
+    newsletter: str | None = None  # the first name and home page any listing of this source gave
+    home_url: str | None = None
 
 
 class NewsletterSpider(scrapy.Spider):
@@ -158,8 +160,11 @@ class NewsletterSpider(scrapy.Spider):
 
     def _follow_result(self, response: Response, adapter: PlatformAdapter, result: ListingResult) -> Iterator[Any]:
         meta = self._meta(response)
-        meta["newsletter"] = meta["newsletter"] or result.newsletter
-        meta["newsletter_url"] = meta["newsletter_url"] or result.home_url
+        plan = self.plans[meta["source"]]
+        plan.newsletter = plan.newsletter or result.newsletter
+        plan.home_url = plan.home_url or result.home_url
+        meta["newsletter"] = meta["newsletter"] or plan.newsletter
+        meta["newsletter_url"] = meta["newsletter_url"] or plan.home_url
         for found in result.issues:
             request = self.issue_request(found.url, found.hints, meta, adapter.name)
             if request is not None:
