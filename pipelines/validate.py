@@ -36,7 +36,9 @@ class ValidatePipeline:
             raise Rejected("unreadable", "nothing was extracted")
         if issue.access == "login_wall":
             raise Rejected("refused", "the page is a sign-in wall instead of the issue; retried next run")
-        if issue.word_count < self.min_words:
+        if issue.word_count < self.min_words and not (issue.access == "paid_preview" and issue.title):
+            # A paywalled post with a title is kept even with a short teaser: its metadata is the archive's
+            # record that it exists, and a later full body replaces the preview.
             raise Rejected(
                 "too_short",
                 f"{issue.word_count} words in the body (< MIN_ISSUE_WORDS={self.min_words}): "

@@ -112,3 +112,13 @@ def run_sources(session: Session, run_id: int) -> list[dict[str, Any]]:
     return [{"newsletter": r.newsletter, "source": r.source, "listed": r.listed, "new": r.new, "changed": r.changed,
              "unchanged": r.unchanged, "skipped": r.skipped, "failed": r.failed, "finish_reason": r.finish_reason}
             for r in rows]
+
+
+def failures(session: Session, newsletter: str | None = None) -> list[dict[str, Any]]:
+    """Pages not stored, most recent first: url, reason, HTTP status, attempts, first and last time."""
+    query = select(RejectedPage).order_by(RejectedPage.last_at.desc(), RejectedPage.id.desc())
+    if newsletter:
+        query = query.where(func.lower(RejectedPage.newsletter) == newsletter.lower())
+    return [{"url": r.url, "newsletter": r.newsletter, "reason": r.reason, "http_status": r.http_status,
+             "attempts": r.attempts, "first_at": r.first_at, "last_at": r.last_at, "detail": r.detail}
+            for r in session.scalars(query)]

@@ -475,7 +475,6 @@ def blog_page(paragraphs_html: str, *, head_extra: str = "", title: str = "AI co
 <meta property="article:tag" content="AI"><meta property="article:tag" content="Sales">
 <meta name="author" content="Meta Author">
 <link rel="canonical" href="https://tomtalks.example/ai-copilots-in-sales-teams/">
-<link rel="stylesheet" href="/wp-content/themes/tt/style.css">
 <script type="application/ld+json">{{"@context":"https://schema.org","@type":"BlogPosting",
  "author":[{{"@type":"Person","name":"Tom Example"}},{{"@type":"Person","name":"Ann Lee"}}],
  "publisher":{{"@type":"Organization","name":"TomTalks"}}}}</script>

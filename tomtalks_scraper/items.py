@@ -15,6 +15,7 @@ class DiscoveryHints:
     published_at: str | None = None  # ISO 8601 UTC, as given by the listing
     updated_at: str | None = None
     source: str | None = None  # "feed", "sitemap", "archive", "start"
+    access: str | None = None  # what the platform's listing says (API audience/visibility), if anything
 
 
 @dataclass

@@ -47,3 +47,10 @@ EXTENSIONS = {
 }
 TRAFILATURA_RESET_EVERY = 500  # pages between trafilatura cache resets (flat memory on long crawls)
 RECHECK_SCHEDULE = "7:0,30:24,365:168,*:720"  # issues younger than DAYS re-checked at most every HOURS
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "tomtalks_scraper.middlewares.RetryAfterMiddleware": 550,
+    "tomtalks_scraper.middlewares.PrivateNetworkGuard": 50,
+}
+RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After is recorded as a failure and retried next run

@@ -40,6 +40,8 @@ class LocalSite:
         self.delay = delay  # seconds to wait before each answer (a slow server)
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
+        self.log: list[tuple[float, str]] = []  # (monotonic time, path) of every request
+        self.first_answers: dict[str, list[Page]] = {}  # answers given (once each) before the page itself
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -62,9 +64,12 @@ class LocalSite:
                 query = urlsplit(self.path).query
                 key = f"{path}?{query}" if query and f"{path}?{query}" in site.pages else path
                 site.requests[key] += 1
+                site.log.append((time.monotonic(), key))
                 if site.delay:
                     time.sleep(site.delay)
-                page = site.pages.get(key) or Page(b"<html><body><h1>Not found</h1></body></html>", status=404)
+                queued = site.first_answers.get(key)
+                page = (queued.pop(0) if queued else site.pages.get(key)) or Page(
+                    b"<html><body><h1>Not found</h1></body></html>", status=404)
                 if site.honour_conditional and page.status == 200 and self._not_modified(page):
                     site.not_modified[key] += 1
                     self.send_response(304)

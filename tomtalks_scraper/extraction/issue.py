@@ -103,6 +103,15 @@ def _plausible_author(name: str | None) -> str | None:
     return name
 
 
+def _absolute_links(tree: lxml_html.HtmlElement, url: str) -> None:
+    """Resolve relative links and images against the page URL (and its ``<base href>``), so a stored
+    body's ``#note-1`` or ``older-post`` points where the page pointed."""
+    try:
+        tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+    except ValueError:
+        pass  # an unusable page URL: links stay as written
+
+
 def unwrap_any(url: str) -> str:
     """Unwrap a link with whichever platform's redirect wrapper it uses (copies keep foreign wrappers)."""
     for adapter in all_adapters().values():
@@ -130,9 +139,13 @@ def extract_issue(
     adapter = get_adapter(platform) if platform else detect_platform(url, tree)
     meta = adapter.metadata(tree, url)
     access = adapter.access(tree, meta)
+    if access == "free" and hints.access and hints.access != "free":
+        access = hints.access  # the listing knew the post is gated although the page shows no sign of it
     h1 = tree.xpath("string(//h1[1])")
     html_title = tree.xpath("string(//title[1])")
-    body = adapter.extract_body(adapter.preclean(tree), url)
+    cleaned = adapter.preclean(tree)
+    _absolute_links(cleaned, url)  # after the adapter's own repairs of lazy images and wrapped links
+    body = adapter.extract_body(cleaned, url)
 
     host = host_of(url)
     site_names = [s for s in (meta.site_name, body.sitename, host, host.removeprefix("www.").split(".")[0]) if s]

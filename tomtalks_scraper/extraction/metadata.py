@@ -48,8 +48,10 @@ class PageMetadata:
         """Fill the fields still empty here from ``other`` (``self`` has the higher priority)."""
         for name in self.__dataclass_fields__:
             mine, theirs = getattr(self, name), getattr(other, name)
-            if mine in (None, [], False) and theirs not in (None, [], False):
-                setattr(self, name, theirs)
+            if mine is None or mine == []:  # False is a value (isAccessibleForFree: false), not an absence
+                if theirs is not None and theirs != []:
+                    setattr(self, name, theirs)
+        self.is_article = self.is_article or other.is_article
 
 
 def clean_text(value: Any) -> str | None:
@@ -134,7 +136,8 @@ def from_json_ld(tree: lxml_html.HtmlElement) -> PageMetadata:
 def _meta(tree: lxml_html.HtmlElement, *keys: str) -> str | None:
     for key in keys:
         for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}="{key}"]/@content')
+            # ``value=`` too: some pages (and saved copies of them) write meta values that way
+            found = tree.xpath(f'//meta[@{attr}="{key}"]/@content | //meta[@{attr}="{key}"]/@value')
             if found and clean_text(found[0]):
                 return clean_text(found[0])
     return None

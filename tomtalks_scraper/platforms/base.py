@@ -86,6 +86,8 @@ class PlatformAdapter:
     ``redirect_wrappers``   (URL regex, query parameter) pairs: links matching the regex are unwrapped to
                             the URL in that parameter (``linkedin.com/redir/redirect?url=…``).
     ``paywall_markers``     CSS selectors present only when the body is cut by a paywall.
+    ``related_domains``     other domains the platform serves a newsletter's listings or issues from
+                            (``mailchi.mp`` for campaign-archive.com lists); the spider may fetch them.
 
     Code hooks, overridden where selectors are not enough: ``metadata`` (platform data first),
     ``access``, ``extract_body``, ``listings`` / ``parse_listing`` (discovery of every issue), ``unwrap_link``.
@@ -98,6 +100,7 @@ class PlatformAdapter:
     boilerplate: ClassVar[tuple[str, ...]] = ()
     boilerplate_headings: ClassVar[tuple[str, ...]] = ()
     redirect_wrappers: ClassVar[tuple[tuple[str, str], ...]] = ()
+    related_domains: ClassVar[tuple[str, ...]] = ()
     paywall_markers: ClassVar[tuple[str, ...]] = ()
 
     def matches_url(self, url: str) -> bool:

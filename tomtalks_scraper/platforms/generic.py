@@ -3,6 +3,9 @@
 It knows no body selector: trafilatura finds the body. It only removes chrome that is common
 across the web and that trafilatura's own filters miss because it has no telltale class:
 platform widgets copied along with an article, link lists and spam "author information" blocks.
+Its body extraction is ``extraction/ensemble.py`` (trafilatura's precision mode, with captions,
+embeds and sign-up widgets handled before it and edge chrome trimmed after it); platform
+adapters keep the default ``run_trafilatura``.
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ last resort.
 
 Body (§4.2): ``.gh-content`` (Source, Casper 4+), ``.post-full-content`` (Casper 2–3),
 ``.post-content`` (Ghost 0.x–3 themes), ``td.post-content*`` (emails). Access (§4.3): a visitor
-without access gets ``aside.gh-post-upgrade-cta`` after the free preview; its heading says whether
-a free sign-up ("subscribers only") or a paid plan ("paying subscribers", "… tier") opens the post.
+without access gets ``aside.gh-post-upgrade-cta`` after the free preview. Whether a free sign-up
+("subscribers only") or a paid plan ("paying subscribers", "… tier") opens the rest, the page holds
+a truncated issue: ``paid_preview`` (``login_wall`` means a sign-in page instead of the issue,
+which the validate stage refuses).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from lxml import html as lxml_html
@@ -30,7 +33,7 @@ from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, FoundIssue, 
 from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
-from tomtalks_scraper.platforms.base import LOGIN_WALL, PAID_PREVIEW, PlatformAdapter, css, text_of
+from tomtalks_scraper.platforms.base import PlatformAdapter, css, text_of
 from tomtalks_scraper.urls import host_of
 
 #: Posts per Content API page: Ghost's maximum (``limit=all`` is capped to it on Ghost 5+).
@@ -40,8 +43,6 @@ API_FIELDS = "id,title,url,visibility,published_at,updated_at"
 #: ``<body>`` classes Ghost's ``{{body_class}}`` gives a single post (pages, tags, authors, home differ).
 _POST_BODY = re.compile(r"(?:^|\s)post-template(?:\s|$)")
 _LISTING_BODY = re.compile(r"(?:^|\s)(?:home-template|paged|tag-template|author-template|page-template)(?:\s|$)")
-#: The upgrade CTA heading names what opens the post: a paid plan or tier, or just a free sign-up.
-_PAID_CTA = re.compile(r"\b(?:paying|paid|premium|tiers?)\b", re.I)
 #: Email header line: "By Luis Villa – 14 Oct 2022 – View online →" (separators vary by version).
 _EMAIL_BYLINE = re.compile(r"^By (?P<authors>.+?)\s+[–—•·|-]\s+(?P<date>\d{1,2} [A-Z][a-z]{2,8} \d{4})")
 _PAGE_PARAM = re.compile(r"([?&]page=)\d+")
@@ -64,7 +65,7 @@ class GhostAdapter(PlatformAdapter):
         "td.post-content-sans-serif",
     )
     boilerplate = (
-        "aside.gh-post-upgrade-cta",  # members/paid CTA; access() reads it before pre-cleaning
+        "aside.gh-post-upgrade-cta",  # members/paid CTA; access() sees it (paywall_markers) before pre-cleaning
         ".kg-signup-card",
         ".kg-cta-card",
         "section.gh-cta",
@@ -81,6 +82,7 @@ class GhostAdapter(PlatformAdapter):
         r"Subscribe to .{1,80}",
         r"Sign up for .{1,80}",
     )
+    paywall_markers = (".gh-post-upgrade-cta",)  # rendered by {{content}} only for visitors without access
 
     # Page ----------------------------------------------------------------------------------------
 
@@ -98,13 +100,6 @@ class GhostAdapter(PlatformAdapter):
         )
         meta.newsletter = meta.newsletter or meta.site_name
         return meta
-
-    def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
-        """Ghost's own gate: the upgrade CTA that ``{{content}}`` renders for visitors without access."""
-        cta = css(".gh-post-upgrade-cta")(tree)
-        if cta:
-            return PAID_PREVIEW if _PAID_CTA.search(text_of(cta[0])) else LOGIN_WALL
-        return super().access(tree, meta)
 
     # Discovery -----------------------------------------------------------------------------------
 
@@ -126,7 +121,7 @@ class GhostAdapter(PlatformAdapter):
         issues = [FoundIssue(post["url"], _post_hints(post)) for post in data["posts"] if post.get("url")]
         following = (data.get("meta") or {}).get("pagination", {}).get("next")
         next_pages = [Listing(_PAGE_PARAM.sub(rf"\g<1>{int(following)}", url), API)] if following else []
-        return ListingResult(issues=issues, next=next_pages)
+        return ListingResult(issues=issues, next=next_pages, home_url=url.split("/ghost/api/")[0] + "/")
 
 
 def _is_single_post(page: lxml_html.HtmlElement) -> bool:
@@ -140,14 +135,20 @@ def _is_single_post(page: lxml_html.HtmlElement) -> bool:
 
 
 def _site_root(start_url: str, page: lxml_html.HtmlElement | None) -> str:
-    """The publication's root, which may be a sub-path (``/blog/``): Portal's ``data-ghost``, else the RSS link."""
+    """The publication's root, which may be a sub-path (``/blog/``): Portal's ``data-ghost``, else the RSS link.
+
+    Only a root on the start URL's host is taken (a headless front end may name its Ghost backend).
+    """
+    candidates = []
     if page is not None:
-        for found in page.xpath("//script/@data-ghost | //script/@data-sodo-search"):
-            if found.strip():
-                return urljoin(start_url, found.strip().rstrip("/") + "/")
-        for feed in page.xpath('//link[@rel="alternate"][@type="application/rss+xml"]/@href'):
-            if feed.rstrip("/").endswith("/rss"):
-                return urljoin(start_url, feed.rstrip("/")[: -len("rss")])
+        scripts = page.xpath("//script/@data-ghost | //script/@data-sodo-search")
+        feeds = page.xpath('//link[@rel="alternate"][@type="application/rss+xml"]/@href')
+        candidates += [f.strip().rstrip("/") + "/" for f in scripts if f.strip()]
+        candidates += [f.rstrip("/")[: -len("rss")] for f in feeds if f.rstrip("/").endswith("/rss")]
+    for candidate in candidates:
+        root = urljoin(start_url, candidate)
+        if host_of(root) == host_of(start_url):
+            return root
     return urljoin(start_url, "/")
 
 
@@ -174,7 +175,7 @@ def _content_api(start_url: str, page: lxml_html.HtmlElement | None) -> str | No
     return None
 
 
-def _post_hints(post: dict) -> DiscoveryHints:
+def _post_hints(post: dict[str, Any]) -> DiscoveryHints:
     authors = [a.get("name") for a in post.get("authors") or [] if isinstance(a, dict) and a.get("name")]
     return DiscoveryHints(
         title=clean_text(post.get("title")),

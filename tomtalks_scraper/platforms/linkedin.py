@@ -161,6 +161,7 @@ def _pulse_url(href: str | None, base_url: str) -> str | None:
 
 class LinkedInAdapter(PlatformAdapter):
     name = "linkedin"
+    related_domains = ("linkedin.com",)
     url_patterns = (
         r"^https?://(?:[\w-]+\.)?linkedin\.com/(?:pulse|newsletters|today/author|posts|feed/update|authwall)(?:/|\?|$)",
     )

@@ -22,7 +22,8 @@ Why this adapter has code and not only selectors:
   " | Publication" suffixes (og:title does not), ``keywords`` mixes ``Tag:…`` with internal flags
   (``Lite:true``, ``LockedPostSource:…``) and ``isAccessibleForFree`` is the string ``"False"``.
   ``datePublished`` is taken over ``article:published_time``: on 3 of 4 corpus pages the meta holds
-  a later re-publication date (§8 "Date pitfall").
+  a later re-publication date (§8 "Date pitfall"). Without JSON-LD the meta is trusted only when
+  the byline shows the same day; otherwise the byline's day is stored (a bare date).
 * **Access** (§8): member-only stories (``isAccessibleForFree: "False"``, ``article.meteredContent``,
   the "Member-only story" label or the meter banner) are ``paid_full`` when the whole text was served
   (guests get it while their meter lasts) and ``paid_preview`` when Medium's regwall text is on the
@@ -32,10 +33,12 @@ Why this adapter has code and not only selectors:
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import html as lxml_html
+from parsel import Selector
 
 from tomtalks_scraper.discovery.html_pages import feed_links
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, FoundIssue, Listing, ListingResult, read_feed
@@ -68,11 +71,14 @@ _RESERVED_SEGMENTS = {
 #: A story path: ``…/<slug>-<12 hex id>`` or ``/p/<id>`` (the id is the story's stable key).
 _POST_PATH = re.compile(r"(?:-|^/p/|/p/)([0-9a-f]{12})/?$")
 _ARCHIVE_PATH = re.compile(r"^(?P<base>.*?/archive)(?P<dates>(?:/\d{2,4}){0,3})/?$")
+_BYLINE_DATE = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* (\d{1,2}), (\d{4})\b")
 _READING_TIME = re.compile(r"\b(\d+)\s*min read\b", re.I)
 #: Medium's reading time counts 265 words a minute (plus image time, so it overestimates text).
 _WORDS_PER_MINUTE = 265
 #: Below this share of the words the reading time implies, a member-only text is a preview.
 _FULL_TEXT_SHARE = 0.4
+#: Medium's blurred lazy-loading placeholder (the real image is in the ``<noscript>`` next to it).
+_PLACEHOLDER_IMAGE = re.compile(r"[?&]q=20\b|/max/\d{1,2}/")
 _INTERNAL_KEYWORD = re.compile(r"^[A-Z][A-Za-z]+:")
 _FEED_TITLE = (re.compile(r"^Stories by (.+) on Medium$"), re.compile(r"^(.+?) [-–] Medium$"))
 
@@ -92,7 +98,11 @@ _REGWALL = re.compile(
     re.I,
 )
 _MEMBER_ONLY_LABEL = re.compile(r"^\s*Member-only story\s*$", re.I)
-_BLOCK_TAGS = ("div", "span", "p", "section", "header", "a", "button")
+#: Story paragraphs (2020+ ``data-selectable-paragraph``, 2022+ ``pw-post-body-paragraph``, legacy
+#: ``graf``) and what is inside them: never chrome, whatever their text says.
+_IN_STORY_TEXT = ("ancestor-or-self::*[@data-selectable-paragraph or contains(@class, 'pw-post-body-paragraph')"
+                  " or contains(concat(' ', @class), ' graf')]")
+_MAX_BANNER_CHARS = 300
 _HEADINGS = ".//h1 | .//h2 | .//h3 | .//*[@data-selectable-paragraph] | .//p[contains(@class, 'graf')]"
 #: A byline block is small: author, "Follow", date and reading time.
 _MAX_BYLINE_CHARS = 160
@@ -119,6 +129,7 @@ def _news_article(tree: lxml_html.HtmlElement) -> dict[str, Any]:
 
 
 def _person_names(value: Any) -> list[str]:
+    """Names from a JSON-LD person (object, string or list), never a URL or a button label."""
     values = value if isinstance(value, list) else [value]
     names = []
     for item in values:
@@ -142,10 +153,15 @@ def _headline(value: Any, authors: list[str], publication: str | None) -> str | 
     return title
 
 
-def _title_tag_publication(tree: lxml_html.HtmlElement) -> str | None:
-    """The publication in Medium's ``<meta name=title>``: "Title | by Author | Publication | Medium"."""
-    parts = [p.strip() for p in (_meta(tree, "title") or "").split(" | ")]
-    parts = [p for p in parts[1:] if p and p != "Medium" and not p.startswith("by ")]
+def _title_tag_publication(tree: lxml_html.HtmlElement, title: str | None) -> str | None:
+    """The publication named in Medium's ``<meta name=title>`` decorations: "Title | by Author |
+    Publication | Medium" (2020+), "Title | Publication", "Title - Publication" (2016)."""
+    full = _meta(tree, "title") or ""
+    if title and full.startswith(title) and full[len(title):].startswith((" | ", " - ")):
+        parts = re.split(r" \| | - ", full[len(title) + 3:])
+    else:
+        parts = full.split(" | ")[1:]
+    parts = [p.strip() for p in parts if p.strip() and p.strip() != "Medium" and not p.strip().startswith("by ")]
     return parts[-1] if parts else None
 
 
@@ -174,6 +190,37 @@ def _reading_minutes(tree: lxml_html.HtmlElement) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+def _visible_date(tree: lxml_html.HtmlElement) -> str | None:
+    """The byline's publication date ("Aug 8, 2016", "Oct 15, 2015 · 18 min read") as ``YYYY-MM-DD``."""
+    texts = [text_of(e) for e in css('.pw-published-date, [data-testid="storyPublishDate"]')(tree)]
+    for node in tree.xpath("//body//text()[contains(., 'min read')]"):
+        holder = node.getparent()
+        holder = holder.getparent() if holder is not None and node.is_tail else holder
+        if holder is not None:
+            texts.append(text_of(holder.getparent() if holder.getparent() is not None else holder))
+    for text in texts:
+        if len(text) > _MAX_BYLINE_CHARS:
+            continue
+        if match := _BYLINE_DATE.search(text):
+            try:
+                day = datetime.strptime(" ".join(match.groups()), "%b %d %Y")
+            except ValueError:
+                continue
+            return to_utc_iso(day.date().isoformat())
+    return None
+
+
+def _first_published(tree: lxml_html.HtmlElement) -> str | None:
+    """The first-publication time without JSON-LD: ``article:published_time`` only when the byline
+    shows the same day. Medium rewrites that meta on re-publication (§8 "Date pitfall": 2018-01-19
+    in the meta of a story whose byline says Aug 8, 2016); the byline keeps the first date."""
+    declared = to_utc_iso(_meta(tree, "article:published_time"))
+    shown = _visible_date(tree)
+    if shown and declared and not declared.startswith(shown):
+        return shown
+    return declared or shown
 
 
 class MediumAdapter(PlatformAdapter):
@@ -244,7 +291,9 @@ class MediumAdapter(PlatformAdapter):
         r"Published in .{1,80}",
         r"Get an email whenever .{1,120}",
         r"Sign up to discover human stories.{0,80}",
-        r"Create an account to read the full story\.?",
+        r"Create an account to read the full story\.?",  # the regwall's blocks
+        r"Or, continue in mobile web",
+        r"Already have an account\?(?: Sign in)?",
         r"Read the best stories from industry leaders on Medium\.?",
     )
     redirect_wrappers = ((r"^https?://(?:[\w-]+\.)*medium\.com/r/?\?", "url"),)
@@ -261,19 +310,19 @@ class MediumAdapter(PlatformAdapter):
         publisher = post.get("publisher")
         publication = _person_names(publisher.get("name") if isinstance(publisher, dict) else None)
         site = _meta(tree, "og:site_name")
+        title = (_meta(tree, "og:title", "twitter:title")
+                 or next((text_of(e) for e in css('[data-testid="storyTitle"], h1.pw-post-title')(tree)), None))
         meta.newsletter = next((p for p in publication if p != "Medium"), None) or (
-            site if site and site != "Medium" else None) or _title_tag_publication(tree)
+            site if site and site != "Medium" else None) or _title_tag_publication(tree, title)
         if not meta.newsletter and meta.authors:
             meta.newsletter = meta.authors[0]  # a personal blog: its stories are the author's
-        meta.title = (_meta(tree, "og:title", "twitter:title")
-                      or next((text_of(e) for e in css('[data-testid="storyTitle"], h1.pw-post-title')(tree)), None)
-                      or _headline(post.get("headline"), meta.authors, meta.newsletter))
-        meta.published_at = to_utc_iso(post.get("datePublished")) or to_utc_iso(_meta(tree, "article:published_time"))
+        meta.title = title or _headline(post.get("headline"), meta.authors, meta.newsletter)
+        meta.published_at = to_utc_iso(post.get("datePublished")) or _first_published(tree)
         meta.updated_at = to_utc_iso(post.get("dateModified")) or to_utc_iso(_meta(tree, "article:modified_time"))
         keywords = post.get("keywords") if isinstance(post.get("keywords"), list) else []
         meta.tags = [k[4:].strip() for k in keywords if isinstance(k, str) and k.startswith("Tag:") and k[4:].strip()]
         subtitle = css(".pw-subtitle-paragraph, .graf--subtitle")(tree)
-        meta.subtitle = text_of(subtitle[0]) or None if subtitle else None
+        meta.subtitle = (text_of(subtitle[0]) or None) if subtitle else None
         canonical = tree.xpath('//link[@rel="canonical"]/@href')
         meta.canonical_url = clean_text(canonical[0]) if canonical else _meta(tree, "og:url")
         meta.site_name = site
@@ -290,39 +339,92 @@ class MediumAdapter(PlatformAdapter):
 
     def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
         """``free`` unless member-only; then ``paid_full`` or ``paid_preview`` by what was served."""
+        body = next((found[0] for s in self.body_selectors if (found := css(s)(tree))), None)
         member_only = (
             meta.accessible_for_free is False
             or bool(css("article.meteredContent")(tree))
-            or self._has_text(tree, _MEMBER_ONLY_LABEL)
             or self._has_text(tree, _METER_BANNER)
+            # the story's own label, not the star on a recommended story's card
+            or (body is not None and self._has_text(body, _MEMBER_ONLY_LABEL, "[not(ancestor::*[@data-testid])]"))
         )
         if not member_only:
             return FREE
         if self._has_text(tree, _REGWALL):
             return PAID_PREVIEW
         minutes = _reading_minutes(tree)
-        body = next((found[0] for s in self.body_selectors if (found := css(s)(tree))), None)
         words = len(text_of(body).split()) if body is not None else 0
         if minutes and words < minutes * _WORDS_PER_MINUTE * _FULL_TEXT_SHARE:
             return PAID_PREVIEW
         return PAID_FULL
 
     @staticmethod
-    def _has_text(tree: lxml_html.HtmlElement, pattern: re.Pattern[str]) -> bool:
-        return any(pattern.search(text) for text in tree.xpath("//body//text()[normalize-space()]"))
+    def _has_text(tree: lxml_html.HtmlElement, pattern: re.Pattern[str], condition: str = "") -> bool:
+        """Whether a text node of ``tree`` (a page or an element) matches ``pattern``."""
+        return any(pattern.search(text) for text in tree.xpath(f".//text()[normalize-space()]{condition}"))
 
     # Body ----------------------------------------------------------------------------------------
 
     def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
         """Drop the chrome only its text identifies (labels, meter banner, byline), then the rest."""
-        for element in list(tree.iter(*_BLOCK_TAGS)):
-            if element.getparent() is None:
-                continue
-            text = text_of(element)
-            if text.lower() in _UI_LABELS or (_METER_BANNER.match(text) and len(text) < 300):
-                remove_element(element)
+        self._remove_labels(tree)
         self._remove_bylines(tree)
+        self._remove_title_heading(tree)
+        self._promote_noscript_images(tree)
         return super().preclean(tree)
+
+    @staticmethod
+    def _remove_labels(tree: lxml_html.HtmlElement) -> None:
+        """Remove the elements whose whole text is an interface label ("Member-only story", "Follow",
+        "Listen", "Share", "--") or the meter banner, with the wrappers holding nothing else."""
+        for node in tree.xpath("//body//text()[normalize-space()]"):
+            text = " ".join(str(node).split())
+            banner = bool(_METER_BANNER.match(text))
+            if not banner and text.lower() not in _UI_LABELS:
+                continue
+            element = node.getparent()
+            if element is not None and node.is_tail:
+                element = element.getparent()
+            if element is None or element.getparent() is None or element.xpath(_IN_STORY_TEXT):
+                continue
+            own = text_of(element)
+            if banner:
+                whole = bool(_METER_BANNER.match(own)) and len(own) < _MAX_BANNER_CHARS
+            else:
+                whole = own.lower() == text.lower()
+            if not whole:
+                continue
+            while (parent := element.getparent()) is not None and parent.tag not in ("body", "article"):
+                if text_of(parent) != own:
+                    break
+                element = parent
+            remove_element(element)
+
+    @staticmethod
+    def _remove_title_heading(tree: lxml_html.HtmlElement) -> None:
+        """Drop the story's own title heading (``graf--title``, ``pw-post-title``, the first ``h1``): it
+        repeats og:title, and when a cover image comes first the shared first-line check misses it."""
+        title = " ".join((_meta(tree, "og:title", "twitter:title") or "").split())
+        for heading in tree.xpath("//body//*[self::h1 or self::h2 or self::h3]")[:4]:
+            if title and " ".join(text_of(heading).split()) == title:
+                remove_element(heading)
+                return
+
+    @staticmethod
+    def _promote_noscript_images(tree: lxml_html.HtmlElement) -> None:
+        """Put each lazy image's real ``<noscript><img>`` in place of its blurred 60px placeholder
+        (``max/60/…?q=20``) and the empty ``<img>`` the script would fill (§8)."""
+        for noscript in list(tree.iter("noscript")):
+            images = noscript.xpath(".//img[@src]")
+            if not images or noscript.getparent() is None:
+                continue
+            container = next(iter(noscript.xpath("ancestor::figure[1]")), noscript.getparent())
+            for placeholder in container.xpath(".//img[not(ancestor::noscript)]"):
+                if not placeholder.get("src") or _PLACEHOLDER_IMAGE.search(placeholder.get("src", "")):
+                    remove_element(placeholder)
+            if not container.xpath(".//img[not(ancestor::noscript)]"):  # a rendered snapshot has it already
+                for image in images:
+                    noscript.addprevious(image)
+            remove_element(noscript)
 
     @staticmethod
     def _remove_bylines(tree: lxml_html.HtmlElement) -> None:
@@ -333,6 +435,8 @@ class MediumAdapter(PlatformAdapter):
             if holder is not None and node.is_tail:
                 holder = holder.getparent()
             if holder is None or holder.getparent() is None or not _READING_TIME.search(text_of(holder)):
+                continue
+            if holder.xpath(_IN_STORY_TEXT):  # "a 5 min read" written in the story itself
                 continue
             block = holder
             while True:
@@ -408,22 +512,38 @@ class MediumAdapter(PlatformAdapter):
 
     @staticmethod
     def _read_archive(body: bytes, url: str) -> ListingResult:
-        """Story cards of an archive (or profile) page, and the next level of its date buckets."""
+        """Story cards of an archive (or profile) page, and the next level of its date buckets.
+
+        Only the newsletter's own stories count: same host, and on ``medium.com`` the same owner
+        path (``/@user/…``, ``/<publication>/…``), since recommendations link other blogs' stories.
+        """
         page = lxml_html.document_fromstring(body.decode("utf-8", errors="replace") or "<html></html>")
+        here = urlsplit(url)
+        owner = _owner_prefix(url)
         found: dict[str, FoundIssue] = {}
         for anchor in page.xpath("//body//a[@href]"):
             story = _bare_post_url(anchor.get("href"), url)
             key = post_id(story) if story else None
-            if not story or not key or key in found or urlsplit(story).hostname != urlsplit(url).hostname:
+            if not story or not key or key in found:
+                continue
+            target = urlsplit(story)
+            if target.hostname != here.hostname or (owner and not target.path.startswith(owner)):
                 continue
             found[key] = FoundIssue(story, _card_hints(anchor))
         return ListingResult(issues=list(found.values()), next=_deeper_buckets(page, url))
 
 
+def _owner_prefix(url: str) -> str | None:
+    """``/@user/`` or ``/<publication>/`` for a ``medium.com`` listing; ``None`` on a blog's own host."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() not in ("medium.com", "www.medium.com"):
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    return f"/{segments[0]}/" if segments else None
+
+
 def feed_links_of(page: lxml_html.HtmlElement, base_url: str) -> list[str]:
     """Feeds a page announces (the shared reader takes a parsel ``Selector``)."""
-    from parsel import Selector
-
     return feed_links(Selector(root=page), base_url)
 
 
@@ -435,11 +555,11 @@ def _card_hints(anchor: lxml_html.HtmlElement) -> DiscoveryHints:
         return DiscoveryHints(source="archive")
     card = cards[0]
     titles = card.xpath(".//*[contains(@class, 'graf--title')] | .//h3 | .//h2")
-    authors = card.xpath(".//a[@data-action='show-user-card'] | .//*[@data-testid='authorName']")
+    authors = [text_of(a) for a in card.xpath(".//a[@data-action='show-user-card'] | .//*[@data-testid='authorName']")]
     times = card.xpath(".//time/@datetime")
     return DiscoveryHints(
         title=text_of(titles[0]) if titles else None,
-        author=text_of(authors[0]) if authors else None,
+        author=next((a for a in authors if a), None),  # the first user link is the avatar image
         published_at=to_utc_iso(times[0]) if times else None,
         source="archive",
     )

@@ -40,7 +40,15 @@ from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, FoundIssue, 
 from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, json_ld_objects, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
-from tomtalks_scraper.platforms.base import FREE, PAID_FULL, PAID_PREVIEW, PlatformAdapter, css, text_of
+from tomtalks_scraper.platforms.base import (
+    FREE,
+    PAID_FULL,
+    PAID_PREVIEW,
+    PlatformAdapter,
+    css,
+    remove_element,
+    text_of,
+)
 from tomtalks_scraper.urls import clean_link
 
 #: Posts asked for per archive API page. Substack may return fewer (it caps the page size), which
@@ -56,7 +64,7 @@ _POST_PATH = re.compile(r"^/p/[^/]+")
 _APP_ITEM_PATH = re.compile(r"^/(?:home/post/p-\d+|@[^/]+/note/|note/|inbox/post/)")
 #: Hosts that are Substack's own reader, mail and CDN hosts, not a publication with an archive.
 _NOT_PUBLICATION_HOST = re.compile(r"^(?:www\.|open\.|email\.[\w.]+\.|cdn\.)?substack\.com$|^substackcdn\.com$")
-_PRELOADS = re.compile(r"window\._preloads\s*=\s*")
+_PRELOADS = re.compile(r"window\._preloads\s*=(?!=)\s*")
 _JSON_PARSE = re.compile(r"JSON\.parse\(\s*")
 #: ``email.mg2.substack.com/c/<base64url(zlib(query string))>``: the query's ``l`` is the target.
 _MAILGUN_LINK = re.compile(r"^https?://email\.mg\d*\.substack\.com/c/([A-Za-z0-9_-]+=*)")
@@ -144,7 +152,7 @@ def archive_api_url(origin: str, offset: int, limit: int = ARCHIVE_PAGE_SIZE) ->
 class SubstackAdapter(PlatformAdapter):
     name = "substack"
     url_patterns = (
-        r"^https?://(?:[\w-]+\.)+substack\.com/",  # <pub>.substack.com, email.mg2.substack.com/c/…
+        r"^https?://(?:[\w-]+\.)+substack\.com(?:[:/?#]|$)",  # <pub>.substack.com, email.mg2.substack.com/c/…
         r"^https?://(?:www\.)?substack\.com/(?:home/post/|@[^/]+/note/|note/|inbox/post/)",
     )
     #: The publication's own assets and the email footer; never ``substackcdn.com/image`` (copies keep those).
@@ -242,15 +250,18 @@ class SubstackAdapter(PlatformAdapter):
     def _from_email(self, tree: lxml_html.HtmlElement) -> PageMetadata:
         """A received email's header: title (linked to the web post), subtitle, author, ``<time datetime>``."""
         title = css("h1.post-title")(tree)
-        link = title[0].xpath(".//a/@href") if title else []
-        web_url = _origin(self.unwrap_link(link[0])) + urlsplit(self.unwrap_link(link[0])).path if link else None
-        authors = [text_of(e) for e in css(".post-header .meta-author, .post-header .custom-css-email-post-author")(tree)]
+        links = title[0].xpath(".//a/@href") if title else []
+        web_url = urlsplit(self.unwrap_link(links[0])) if links else None
+        bylines = css(".post-header .meta-author, .post-header .custom-css-email-post-author")(tree)
+        authors = [text_of(e) for e in bylines]
         dates = tree.xpath('//*[contains(@class, "post-header") or contains(@class, "post-meta")]//time/@datetime')
         return PageMetadata(
             title=text_of(title[0]) if title else None,
             authors=[a for a in dict.fromkeys(authors) if a],
             published_at=to_utc_iso(dates[0]) if dates else None,
-            canonical_url=web_url if web_url and _POST_PATH.match(urlsplit(web_url).path) else None,
+            # The post's web address without the reader's query (tracking and sign-in token).
+            canonical_url=urlunsplit(web_url._replace(query="", fragment=""))
+            if web_url and _POST_PATH.match(web_url.path) else None,
         )
 
     @staticmethod
@@ -323,7 +334,10 @@ class SubstackAdapter(PlatformAdapter):
         * email click links are unwrapped in place, so the stored Markdown and HTML hold real targets;
         * an email's layout tables around images are unwrapped (trafilatura reads them as data tables);
         * image captions become paragraphs: trafilatura 2.x drops a ``<figcaption>``'s own text and
-          keeps only its links ("Montecruz Photolicensed under"), and Substack captions are content.
+          keeps only its links ("Montecruz Photolicensed under"), and Substack captions are content;
+        * footnote numbers become bracketed text, not links: the page shows them superscript (plain text
+          would glue them to the word or number before: "in 2020.1"), and as in-page jumps they are not
+          links of the issue (trafilatura would also resolve ``#footnote-1`` against the site root).
         """
         for anchor in tree.xpath('//a[contains(@href, "substack.com/")]'):
             href = anchor.get("href", "").strip()
@@ -334,7 +348,22 @@ class SubstackAdapter(PlatformAdapter):
             table.tag = "div"
         for caption in tree.iter("figcaption"):
             caption.tag = "p"
+        self._plain_footnote_numbers(tree)
         return super().preclean(tree)
+
+    @staticmethod
+    def _plain_footnote_numbers(tree: lxml_html.HtmlElement) -> None:
+        """``…coffee.<a class="footnote-anchor">1</a>`` → ``…coffee.[1]``; the footnote's own number opens its text."""
+        for anchor in css("a.footnote-anchor")(tree):
+            if len(anchor) == 0 and (number := (anchor.text or "").strip()).isdigit():
+                anchor.tag, anchor.text = "span", f"[{number}]"
+                anchor.attrib.pop("href", None)
+        for label in css("div.footnote > a.footnote-number")(tree):
+            number = (label.text or "").strip()
+            first = css("div.footnote-content > p")(label.getparent())
+            if number.isdigit() and first:
+                first[0].text = f"[{number}] " + (first[0].text or "").lstrip()
+                remove_element(label)
 
     # Discovery ---------------------------------------------------------------------------------
 
@@ -408,7 +437,8 @@ class SubstackAdapter(PlatformAdapter):
         for byline in post.get("publishedBylines") or []:
             for membership in _dict(byline).get("publicationUsers") or []:
                 publication = _dict(_dict(membership).get("publication"))
-                if publication.get("id") == post.get("publication_id") and (name := clean_text(publication.get("name"))):
+                name = clean_text(publication.get("name"))
+                if name and publication.get("id") == post.get("publication_id"):
                     return name
         return None
 

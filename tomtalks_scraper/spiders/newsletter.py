@@ -18,6 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -31,9 +34,9 @@ from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, SITEMAP, Listing,
 from tomtalks_scraper.discovery.sitemaps import looks_like_sitemap
 from tomtalks_scraper.incremental import DEFAULT_SCHEDULE, decide, parse_schedule
 from tomtalks_scraper.items import DiscoveryHints, FetchFailure, IssuePage, NotModified
-from tomtalks_scraper.platforms import all_adapters, detect_platform, get_adapter
+from tomtalks_scraper.platforms import GENERIC, all_adapters, detect_platform, get_adapter
 from tomtalks_scraper.platforms.base import PlatformAdapter
-from tomtalks_scraper.urls import host_of, normalize_url
+from tomtalks_scraper.urls import host_of, normalize_url, same_site
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 #: HTTP statuses that mean "the site refuses robots" rather than "the page is broken".
@@ -84,6 +87,12 @@ class NewsletterSpider(scrapy.Spider):
         self.exclude = [re.compile(p) for p in _patterns(exclude)]
         self.states: dict[str, UrlState] = {}
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsletterSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.listing_dropped, signal=signals.request_dropped)
+        return spider
+
     # Start -------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -111,7 +120,8 @@ class NewsletterSpider(scrapy.Spider):
             plan = adapter.listings(response.url, response.selector.root)
             if plan:
                 yield from self._start_plan(response, adapter, plan)
-            elif looks_like_issue(response.selector):
+            elif adapter.name != GENERIC or looks_like_issue(response.selector):
+                # A platform adapter that lists nothing for its own page says: this is one issue.
                 self.listed[response.meta["source"]].add(normalize_url(response.url))
                 self.crawler.stats.inc_value(f"tomtalks/source/{response.meta['source']}/fetched")
                 yield self.issue_page(response, DiscoveryHints(source="start"), adapter.name)
@@ -144,8 +154,24 @@ class NewsletterSpider(scrapy.Spider):
         if normalize_url(listing.url) == normalize_url(response.url):
             yield from self.parse_listing(response.replace(request=response.request.replace(meta=meta)))
         else:
-            yield scrapy.Request(listing.url, callback=self.parse_listing, errback=self.on_listing_error,
-                                 meta=meta, dont_filter=listing.fallback)
+            yield from self._listing_request(response, listing, meta)
+
+    def _listing_request(self, response: Response, listing: Listing, meta: dict[str, Any]) -> Iterator[Any]:
+        """The request for a listing; one on a host we may not crawl counts as a failed listing at once
+        (Scrapy would drop it without calling any callback, and the source would never fall back)."""
+        adapter = get_adapter(meta.get("platform"))
+        if not self._may_fetch(listing.url, adapter):
+            yield FetchFailure(listing.url, "offsite_listing", "listing on a host no start URL is on", None,
+                               meta.get("newsletter") or "", meta.get("source", ""))
+            yield from self._listing_done(response, found=0)
+            return
+        yield scrapy.Request(listing.url, callback=self.parse_listing, errback=self.on_listing_error,
+                             meta={**meta, "allow_offsite": True}, dont_filter=listing.fallback)
+
+    def _may_fetch(self, url: str, adapter: PlatformAdapter) -> bool:
+        """On a start URL's host, or on a host the platform serves the same newsletter from."""
+        host = host_of(url)
+        return same_site(host, set(self.allowed_domains)) or same_site(host, set(adapter.related_domains))
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         listing: Listing = response.meta["listing"]
@@ -171,8 +197,8 @@ class NewsletterSpider(scrapy.Spider):
                 yield request
         for following in result.next:
             self.plans[meta["source"]].pending += 1
-            yield scrapy.Request(following.url, callback=self.parse_listing, errback=self.on_listing_error,
-                                 meta={**meta, "listing": following, "platform": adapter.name})
+            yield from self._listing_request(response, following, {**meta, "listing": following,
+                                                                   "platform": adapter.name})
         yield from self._listing_done(response, found=len(result.issues))
 
     def _listing_done(self, response: Response, found: int) -> Iterator[Any]:
@@ -186,6 +212,14 @@ class NewsletterSpider(scrapy.Spider):
             for listing in fallbacks:
                 yield from self._read_or_request(response, adapter, listing)
 
+    def listing_dropped(self, request: scrapy.Request, **_: Any) -> None:
+        """A listing request the scheduler dropped (a duplicate "next" page) ends like a failed one."""
+        if "listing" not in request.meta or request.callback != self.parse_listing:
+            return
+        for follow_up in self._listing_done(_placeholder(request), found=0):
+            if isinstance(follow_up, scrapy.Request):
+                self.crawler.engine.crawl(follow_up)
+
     def on_listing_error(self, failure: Failure) -> Iterator[Any]:
         yield from self.on_error(failure)
         yield from self._listing_done(failure.value.response if failure.check(HttpError) else
@@ -197,7 +231,7 @@ class NewsletterSpider(scrapy.Spider):
                       platform: str) -> scrapy.Request | None:
         """The request for an issue the listing named, or None when the archive already has it unchanged."""
         key = normalize_url(url)
-        if not self._wanted(key):
+        if not self._wanted(key) or not self._may_fetch(url, get_adapter(platform or None)):
             return None
         source = meta["source"]
         self.listed[source].add(key)
@@ -209,7 +243,8 @@ class NewsletterSpider(scrapy.Spider):
             return None
         return scrapy.Request(
             url, callback=self.parse_issue, errback=self.on_error, headers=decision.headers,
-            meta={**meta, "hints": hints, "platform": platform, "handle_httpstatus_list": [304],
+            meta={**meta, "hints": hints, "platform": platform if platform != GENERIC else "",
+                  "handle_httpstatus_list": [304], "allow_offsite": True,
                   "known_page_hash": state.page_hash if state and not self.full_refresh else None},
         )
 
@@ -267,8 +302,9 @@ class NewsletterSpider(scrapy.Spider):
             yield FetchFailure(request.url, reason, f"HTTP {status} from {response.url}", status, newsletter, source)
         else:
             error = failure.value
-            yield FetchFailure(request.url, "network_error", f"{type(error).__name__}: {error}", None, newsletter,
-                               source)
+            reason = "robots_disallowed" if "robots.txt" in str(error) else (
+                "ignored" if failure.check(IgnoreRequest) else "network_error")
+            yield FetchFailure(request.url, reason, f"{type(error).__name__}: {error}", None, newsletter, source)
 
     def _failure(self, response: Response, reason: str, detail: str) -> FetchFailure:
         return FetchFailure(response.url, reason, detail, response.status, response.meta.get("newsletter") or "",
