@@ -1,24 +1,31 @@
 """``Archive``: the Python API over one archive database. The CLI is a thin layer on it.
 
     >>> from storage import Archive
+    >>> from storage.queries import IssueFilter
     >>> archive = Archive.open("data/newsletters.db")
-    >>> [issue["title"] for issue in archive.search("quantization")]
+    >>> [hit["title"] for hit in archive.search('"small models" OR quantiz*', IssueFilter(since="2024-01-01"))]
+    >>> archive.export("jsonl", "issues.jsonl", IssueFilter(newsletter="TomTalks", limit=None))
+
+Reads return plain dictionaries typed in ``storage.queries`` (``IssueSummary``, ``SearchHit``,
+``IssueDetail``, ``NewsletterStats``), the same shapes ``tomtalks … --json`` prints.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from storage import queries
 from storage.db import make_engine, resolve_database_url, session_factory, transaction
-from storage.queries import IssueFilter
+from storage.queries import IssueDetail, IssueFilter, IssueSummary, NewsletterStats, SearchHit, Sort
 from storage.writes import SaveResult, record_rejection, upsert_issue
 
 
 class Archive:
-    """One archive database: read queries and the writes the crawl pipeline makes."""
+    """One archive database: read queries, exports, and the writes the crawl pipeline makes."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -42,21 +49,61 @@ class Archive:
 
     # Reads -------------------------------------------------------------------------------------
 
-    def list(self, where: IssueFilter | None = None) -> list[dict[str, Any]]:
+    def list(self, where: IssueFilter | None = None) -> list[IssueSummary]:
+        """Issues matching ``where``, newest first (default: the 50 newest)."""
         with self._sessions() as session:
             return queries.list_issues(session, where or IssueFilter())
 
-    def get(self, key: str | int, *, with_raw_html: bool = False) -> dict[str, Any]:
+    def get(self, key: str | int, *, with_raw_html: bool = False) -> IssueDetail:
+        """One issue by id or URL, with every column and its links; raises ``QueryError`` if absent."""
         with self._sessions() as session:
             return queries.get_issue(session, key, with_raw_html=with_raw_html)
 
-    def search(self, query: str, where: IssueFilter | None = None) -> list[dict[str, Any]]:
-        with self._sessions() as session:
-            return queries.search_issues(session, query, where or IssueFilter())
+    def search(self, query: str, where: IssueFilter | None = None, *, sort: Sort = "relevance") -> list[SearchHit]:
+        """Full-text search (FTS5 syntax), best match first or (``sort="date"``) newest first.
 
-    def stats(self) -> list[dict[str, Any]]:
+        Raises ``QueryError`` with a readable message when FTS5 cannot parse ``query``.
+        """
+        with self._sessions() as session:
+            return queries.search_issues(session, query, where or IssueFilter(), sort)
+
+    def stats(self) -> list[NewsletterStats]:
+        """Per newsletter: issues, words, first and last date, last crawl, rejected pages."""
         with self._sessions() as session:
             return queries.newsletter_stats(session)
+
+    def count(self, where: IssueFilter | None = None) -> int:
+        """How many issues ``where`` selects (all issues by default)."""
+        with self._sessions() as session:
+            return queries.count_issues(session, where or IssueFilter(limit=None))
+
+    def newsletters(self, where: IssueFilter | None = None) -> list[dict[str, Any]]:
+        """The newsletters having issues that ``where`` selects (name, home_url, platform), by name."""
+        with self._sessions() as session:
+            return queries.newsletters_info(session, where or IssueFilter(limit=None))
+
+    def iter_records(self, where: IssueFilter | None = None) -> Iterator[dict[str, Any]]:
+        """Every selected issue as a full record (no raw page), by newsletter then oldest first.
+
+        A generator: the session stays open while it is consumed, one batch of rows in memory.
+        """
+        with self._sessions() as session:
+            yield from queries.iter_export_records(session, where or IssueFilter(limit=None))
+
+    def export(
+        self, format: str, out: str | Path, where: IssueFilter | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Path]:
+        """Export the selected issues (``markdown``, ``jsonl``, ``csv``, ``epub``) to ``out``.
+
+        ``out`` is a folder for Markdown, a file for the others (``-`` is standard output for
+        ``jsonl`` and ``csv``; a folder for EPUB when several newsletters are exported).
+        ``progress`` is called with the number of issues written since the last call. Returns
+        the files written. The same archive always gives byte-identical files.
+        """
+        from storage.exports import export  # the exporters import ebooklib lazily; keep reads light
+
+        return export(self, format, out, where or IssueFilter(limit=None), progress)
 
     # Writes (one transaction each) -------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from storage import Archive
-from storage.queries import SNIPPET_CLOSE, SNIPPET_OPEN, IssueFilter
+from storage.queries import SNIPPET_CLOSE, SNIPPET_OPEN, SORTS, IssueFilter
 from tomtalks_scraper.cli.common import (
     add_db_option,
     add_filter_options,
@@ -19,8 +19,16 @@ from tomtalks_scraper.cli.common import (
     short_date,
     table,
 )
+from tomtalks_scraper.platforms.base import ACCESS
 
 SHOW_FORMATS = {"markdown": "body_markdown", "text": "body_text", "html": "body_html"}
+
+
+def add_author_access_options(parser: argparse.ArgumentParser) -> None:
+    """``--author`` and ``--access``, the filters list and search have beyond the common ones."""
+    parser.add_argument("--author", help="only issues whose author line contains TEXT (case-insensitive)",
+                        metavar="TEXT")
+    parser.add_argument("--access", choices=ACCESS, help="only issues with this access state")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -29,6 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_db_option(listing)
     add_json_option(listing)
     add_filter_options(listing, default_limit=50)
+    add_author_access_options(listing)
     listing.set_defaults(run=run_list)
 
     show = commands.add_parser("show", help="one issue: metadata and body",
@@ -41,12 +50,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     search = commands.add_parser(
         "search", help="full-text search (FTS5, best match first)",
-        description='Full-text search: words, "exact phrases", prefix*, AND / OR / NOT. Best match first.',
+        description='Full-text search: words, "exact phrases", prefix*, AND / OR / NOT (in capitals), '
+                    "NEAR(a b, 5). Best match first (a match in the title weighs most), or newest first "
+                    "with --sort date.",
     )
     search.add_argument("query")
     add_db_option(search)
     add_json_option(search)
     add_filter_options(search, default_limit=20)
+    add_author_access_options(search)
+    search.add_argument("--sort", choices=SORTS, default="relevance",
+                        help="relevance (bm25, default) or date (newest first)")
     search.set_defaults(run=run_search)
 
     stats = commands.add_parser("stats", help="per newsletter: issues, words, dates, last crawl",
@@ -57,7 +71,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _filter(args: argparse.Namespace) -> IssueFilter:
-    return IssueFilter(newsletter=args.newsletter, since=args.since, until=args.until, limit=args.limit)
+    return IssueFilter(newsletter=args.newsletter, since=args.since, until=args.until, limit=args.limit,
+                       author=getattr(args, "author", None), access=getattr(args, "access", None))
 
 
 def run_list(args: argparse.Namespace, archive: Archive) -> int:
@@ -87,19 +102,20 @@ def run_show(args: argparse.Namespace, archive: Archive) -> int:
     return 0
 
 
-def _highlight(snippet: str) -> str:
-    """Search snippets mark matches with ``**…**``; show them bold in the terminal."""
+def highlight(snippet: str) -> Text:
+    """Search snippets mark matches with ``**…**``; show them bold in the terminal (markup in text stays text)."""
     pattern = re.escape(SNIPPET_OPEN) + "(.*?)" + re.escape(SNIPPET_CLOSE)
-    return re.sub(pattern, lambda m: f"[bold yellow]{m.group(1)}[/bold yellow]", escape(snippet))
+    markup = re.sub(pattern, lambda m: f"[bold yellow]{m.group(1)}[/bold yellow]", escape(snippet))
+    return Text.from_markup(markup.replace("\n", " "))
 
 
 def run_search(args: argparse.Namespace, archive: Archive) -> int:
-    results = archive.search(args.query, _filter(args))
+    results = archive.search(args.query, _filter(args), sort=args.sort)
     if args.json:
         print_json(results)
         return 0
-    rows = [[r["id"], short_date(r["published_at"]), r["newsletter"], r["title"],
-             Text.from_markup(_highlight(r["snippet"] or ""))] for r in results]
+    rows = [[r["id"], short_date(r["published_at"]), r["newsletter"], r["title"], highlight(r["snippet"] or "")]
+            for r in results]
     console().print(table(["id", "date", "newsletter", "title", "snippet"], rows,
                           title=f"{len(results)} match(es) for {args.query!r}"))
     return 0
