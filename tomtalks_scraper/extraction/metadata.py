@@ -185,5 +185,11 @@ def read_page_metadata(tree: lxml_html.HtmlElement) -> PageMetadata:
     """The page's declared metadata, JSON-LD first, then meta tags, then visible markup."""
     meta = from_json_ld(tree)
     meta.fill_from(from_meta_tags(tree))
-    meta.fill_from(from_visible_markup(tree))
+    visible = from_visible_markup(tree)
+    meta.fill_from(visible)
+    # A bare day (``article:published_time`` often is one) gives way to a visible time of the same day.
+    if meta.published_at and len(meta.published_at) == 10 and (visible.published_at or "").startswith(
+        meta.published_at
+    ):
+        meta.published_at = visible.published_at
     return meta

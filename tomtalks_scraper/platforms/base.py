@@ -17,6 +17,7 @@ from lxml.cssselect import CSSSelector
 
 from tomtalks_scraper.discovery.listings import READERS, Listing, ListingResult
 from tomtalks_scraper.extraction.body import Body, run_trafilatura
+from tomtalks_scraper.extraction.ensemble import extract_generic_body
 from tomtalks_scraper.extraction.metadata import PageMetadata, read_page_metadata
 from tomtalks_scraper.urls import unwrap_query_redirect
 
@@ -25,6 +26,8 @@ FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED = "free", "paid_preview", "pa
 ACCESS = (FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED)
 
 _WS = re.compile(r"\s+")
+#: Set on the document ``preclean`` cut down to a body selector's match.
+CUT_MARKER = "data-tomtalks-cut"
 #: A block titled by a boilerplate heading is dropped only up to this many characters of text.
 _MAX_MARKER_BLOCK_CHARS = 4000
 _SHORT_BLOCK_CHARS = 300
@@ -114,8 +117,15 @@ class PlatformAdapter:
         return read_page_metadata(tree)
 
     def extract_body(self, tree: lxml_html.HtmlElement, url: str) -> Body:
-        """The body of the pre-cleaned page as text, Markdown and HTML (trafilatura by default)."""
-        return run_trafilatura(tree, url)
+        """The body of the pre-cleaned page as text, Markdown and HTML.
+
+        When a body selector cut the page, trafilatura runs on that known body as it is. When none
+        matched (a layout the adapter does not know, or the generic adapter), the page goes through
+        the generic method: trafilatura's precision mode plus structural trimming (``ensemble.py``).
+        """
+        if tree.get(CUT_MARKER) == "1":
+            return run_trafilatura(tree, url)
+        return extract_generic_body(tree, url)
 
     def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
         """``free`` unless the platform's data or a paywall marker says otherwise.
@@ -192,6 +202,7 @@ class PlatformAdapter:
     def _wrap_body(tree: lxml_html.HtmlElement, body: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
         """A new document holding the original ``<head>`` (for metadata) and only the body element."""
         document = lxml_html.Element("html")
+        document.set(CUT_MARKER, "1")
         head = tree.find("head")
         if head is not None:
             document.append(head)

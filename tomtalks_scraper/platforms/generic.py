@@ -10,10 +10,6 @@ adapters keep the default ``run_trafilatura``.
 
 from __future__ import annotations
 
-from lxml import html as lxml_html
-
-from tomtalks_scraper.extraction.body import Body
-from tomtalks_scraper.extraction.ensemble import extract_generic_body
 from tomtalks_scraper.platforms.base import PlatformAdapter
 
 
@@ -45,13 +41,6 @@ class GenericAdapter(PlatformAdapter):
         r"Subscribe to .{1,80}",
         r"More (?:issues |posts |articles )?from .{1,80}",
     )
-
-    def extract_body(self, tree: lxml_html.HtmlElement, url: str) -> Body:
-        """trafilatura's precision mode plus structural trimming (``extraction/ensemble.py``).
-
-        Only the generic path: platform adapters know their body and keep the default extraction.
-        """
-        return extract_generic_body(tree, url)
 
 
 ADAPTER = GenericAdapter()
