@@ -53,10 +53,10 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
+from tomtalks_scraper.extraction.body import run_trafilatura
 from tomtalks_scraper.extraction.issue import extract_issue, parse_html
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.base import PlatformAdapter
-from tomtalks_scraper.platforms.generic import GenericAdapter
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -104,8 +104,8 @@ Extractor = Callable[[str, str], str]
 
 @contextmanager
 def default_extraction_on_generic() -> Iterator[None]:
-    """The generic adapter with the base ``extract_body`` (``run_trafilatura``), as before the ensemble."""
-    with mock.patch.object(GenericAdapter, "extract_body", PlatformAdapter.extract_body):
+    """Every adapter with plain ``run_trafilatura`` as its ``extract_body``, as before the ensemble."""
+    with mock.patch.object(PlatformAdapter, "extract_body", lambda _self, tree, url: run_trafilatura(tree, url)):
         yield
 
 
