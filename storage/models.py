@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -41,9 +41,14 @@ class Issue(Base):
     """One newsletter issue, cleaned. One row per issue: re-crawls update it in place."""
 
     __tablename__ = "issues"
+    __table_args__ = (
+        Index("ix_issues_newsletter_published", "newsletter_id", "published_at"),
+        Index("ix_issues_access_published", "access", "published_at"),
+        Index("ix_issues_author", "author"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    newsletter_id: Mapped[int] = mapped_column(ForeignKey("newsletters.id", ondelete="CASCADE"), index=True)
+    newsletter_id: Mapped[int] = mapped_column(ForeignKey("newsletters.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text, unique=True)
     canonical_url: Mapped[str | None] = mapped_column(Text, index=True)
     platform: Mapped[str] = mapped_column(String(40), default="generic")
@@ -70,7 +75,7 @@ class Issue(Base):
     subtitle: Mapped[str | None] = mapped_column(Text)
     issue_number: Mapped[int | None] = mapped_column(Integer)
     volume: Mapped[int | None] = mapped_column(Integer)
-    access: Mapped[str] = mapped_column(String(20), default="free", index=True)
+    access: Mapped[str] = mapped_column(String(20), default="free")
     gone_at: Mapped[str | None] = mapped_column(String(32))  # the source answered 404/410: kept, marked
 
     newsletter: Mapped[Newsletter] = relationship(back_populates="issues")

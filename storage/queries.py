@@ -68,9 +68,10 @@ class IssueSummary(TypedDict):
 
 
 class SearchHit(IssueSummary):
-    """A search result: the summary, its bm25 score (lower is better) and a highlighted extract."""
+    """A search result: the summary, its bm25 score (lower is better; ``None`` when sorted by date)
+    and a highlighted extract."""
 
-    rank: float
+    rank: float | None
     snippet: str
 
 
@@ -224,9 +225,10 @@ def search_issues(
 ) -> list[SearchHit]:
     """Full-text search (FTS5 syntax: words, "phrases", prefix*, AND/OR/NOT, NEAR), best match first.
 
-    ``sort="date"`` orders the matches newest first instead. Both stay fast on large archives by
-    computing ``snippet()`` (the costly part) only for the page of results shown; see
-    ``_by_relevance`` and ``_by_date``.
+    ``sort="date"`` orders the matches newest first instead. Both make snippets for the page of
+    results only. A relevance search costs in proportion to the number of matching issues (bm25
+    scores each one, ~1–2 µs); a date search does not score and stops at the limit. See
+    ``_by_relevance`` and ``_by_date``, and docs/benchmarks.md for the figures.
     """
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
@@ -260,7 +262,7 @@ def _hit(row: Any) -> SearchHit:
     data = dict(row._mapping)
     body, best = data.pop("body_snippet"), data.pop("best_snippet")
     data["snippet"] = body if SNIPPET_OPEN in (body or "") else (best or body or "")
-    data["rank"] = round(float(data["rank"]), 4)
+    data["rank"] = None if data["rank"] is None else round(float(data["rank"]), 4)
     return data  # type: ignore[return-value]
 
 
@@ -281,9 +283,13 @@ def _by_relevance(session: Session, query: str, where: IssueFilter) -> list[Sear
 
 
 def _by_date(session: Session, query: str, where: IssueFilter) -> list[SearchHit]:
-    """Two queries. First the page of ids: the issues walked newest first through the ``published_at``
-    index, each kept if its id is in the set of matches (FTS5 lists the matching ids cheaply; scoring
-    them is what costs), stopping at the limit. Then score and snippet those few."""
+    """Two queries, and no bm25 (``rank`` is ``None``): scoring even one row makes FTS5 read every
+    match of every term to weigh them, the whole cost of a relevance search.
+
+    First the page of ids: issues walked newest first through the ``published_at`` index, each
+    kept if its id is in the set of matches (which FTS5 lists cheaply), stopping at the limit. Then
+    the snippets of those few, in one pass: the rowid range lets FTS5 skip what lies outside it.
+    """
     matching = select(_FTS.c.rowid).where(literal_column("issues_fts").op("MATCH")(bindparam("query")))
     page = select(Issue.id).where(literal_column("+issues.id").in_(matching), *where.conditions(fts=True))
     page = page.order_by(*NEWEST_FIRST)
@@ -292,12 +298,17 @@ def _by_date(session: Session, query: str, where: IssueFilter) -> list[SearchHit
     ids = list(session.scalars(page, {"query": query}))
     if not ids:
         return []
-    # The rowid range lets FTS5 seek instead of re-running the query once per id.
     statement = (
         _summary_select()
-        .add_columns(_FTS.c.rank, *_snippet_columns())
+        .add_columns(literal_column("NULL").label("rank"), *_snippet_columns())
         .join(_FTS, _FTS.c.rowid == Issue.id)
-        .where(*_match(), _FTS.c.rowid.between(min(ids), max(ids)), _FTS.c.rowid.in_(ids))
+        .where(
+            literal_column("issues_fts").op("MATCH")(bindparam("query")),
+            _FTS.c.rowid.between(min(ids), max(ids)),
+            # "+" keeps SQLite from handing the id list to FTS5 as one lookup per id (each would
+            # re-expand a prefix query); the range is the index constraint, the list a filter.
+            literal_column("+issues_fts.rowid").in_(ids),
+        )
     )
     hits = {row.id: _hit(row) for row in session.execute(statement, {"query": query})}
     return [hits[issue_id] for issue_id in ids if issue_id in hits]

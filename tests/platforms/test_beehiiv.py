@@ -1,8 +1,8 @@
-"""Beehiiv adapter (``../shared/docs/platforms.md`` §5): golden pages, pure functions, a crawled fixture site.
+"""Beehiiv adapter (``../shared/docs/platforms.md`` §5): pure functions, a crawled fixture site.
 
-* Golden tests: the real Milk Road web post (2022 layout) and three received emails from the shared
-  corpus, plus our current-layout fixtures (free post with poll/referral/subscribe furniture, premium
-  post cut by the paywall), each with a hand-written record in ``tests/fixtures/beehiiv/golden.json``.
+* Golden pages (the real Milk Road web post, 2022 layout, and three received emails from the shared
+  corpus; our current-layout fixtures: free post with poll/referral/subscribe furniture, premium post
+  cut by the paywall) have their records in ``tests/fixtures/beehiiv/golden.json``, run by ``test_golden.py``.
 * Pure functions: detection by URL and by page markers (and no false positive on the other
   platforms' corpus pages), listing plans, archive paging, sitemap filtering.
 * A local custom-domain publication (33 posts in both layouts, 6 of them premium) crawled through the
@@ -17,66 +17,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import pytest
+from golden import fold
 from lxml import html as lxml_html
+from sites import assert_stored
 
-from storage.queries import IssueFilter
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, SITEMAP, Listing
-from tomtalks_scraper.extraction.issue import extract_issue
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.beehiiv import ADAPTER
 from tomtalks_scraper.urls import normalize_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "beehiiv"
-GOLDEN = json.loads((FIXTURES / "golden.json").read_text(encoding="utf-8"))
-EXACT_FIELDS = ("platform", "title", "subtitle", "authors", "published_at", "access", "newsletter", "tags",
-                "canonical_url")
 OTHER_PLATFORMS = ("buttondown", "ghost", "kit", "linkedin", "mailchimp", "medium", "other", "substack", "wordpress")
-
-
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 def _parse(markup: str) -> lxml_html.HtmlElement:
     return lxml_html.document_fromstring(markup)
-
-
-# Golden pages -------------------------------------------------------------------------------------
-
-GOLDEN_CASES = [(group, name) for group in ("corpus", "fixtures") for name in GOLDEN[group]]
-
-
-@pytest.fixture(params=GOLDEN_CASES, ids=[f"{g}/{n}" for g, n in GOLDEN_CASES])
-def golden_case(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Any]:
-    group, name = request.param
-    if group == "corpus":
-        page = request.getfixturevalue("shared").joinpath("corpus", "real", "beehiiv", name)
-    else:
-        page = FIXTURES / name
-    record = GOLDEN[group][name]
-    return record, extract_issue(page.read_text(encoding="utf-8", errors="replace"), record["url"])
-
-
-def test_golden_metadata(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    expected = {key: record[key] for key in EXACT_FIELDS if key in record}
-    assert {key: getattr(issue, key) for key in expected} == expected
-
-
-def test_golden_body_is_cut_exactly(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    for body in (_norm(issue.body_text), _norm(issue.body_markdown)):
-        for chrome in record["absent"]:
-            assert chrome not in body
-    text = _norm(issue.body_text)
-    assert text.startswith(_norm(record["body_starts"]))
-    assert text.endswith(_norm(record["body_ends"]))
-    for passage in record.get("present", []):
-        assert passage in text
 
 
 # Detection --------------------------------------------------------------------------------------
@@ -307,21 +265,16 @@ def test_publication_is_archived_from_its_home_page(crawl) -> None:
         assert site.requests[f"/archive?page={pages + 1}"] == 0
         assert site.requests["/sitemap.xml"] == 0
         assert all(site.requests[f"/p/{p.slug}"] == 1 for p in POSTS)
-        stored = {row["url"]: row for row in archive.list(IssueFilter(limit=None))}
-        expected = {normalize_url(site.url(f"/p/{p.slug}")): p for p in POSTS}
         url_of = {p.number: normalize_url(site.url(f"/p/{p.slug}")) for p in POSTS}
-    assert set(stored) == set(expected)
-    for url, post in expected.items():
-        row = stored[url]
-        assert (row["title"], row["published_at"], row["platform"], row["newsletter"]) == (
-            post.title, post.iso, "beehiiv", "Robots Weekly")
-        assert row["access"] == ("paid_preview" if post.premium else "free")
+    assert_stored(archive, {url_of[post.number]: {
+        "title": post.title, "published_at": post.iso, "platform": "beehiiv", "newsletter": "Robots Weekly",
+        "access": "paid_preview" if post.premium else "free"} for post in POSTS})
     premium = next(p for p in POSTS if p.premium)
     issue = archive.get(url_of[premium.number])
     assert "read the rest" not in issue["body_text"] and "Next week we follow up" not in issue["body_text"]
     free = next(p for p in POSTS if p.layout == "2022")
     body = archive.get(url_of[free.number])["body_text"]
-    assert _norm(body).endswith("with the managers who signed the contract.")
+    assert fold(body).endswith("with the managers who signed the contract.")
     assert "think of today" not in body and "Subscribe to Robots Weekly" not in body
 
 

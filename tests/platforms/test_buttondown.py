@@ -1,8 +1,9 @@
-"""Buttondown adapter (``../shared/docs/platforms.md`` §6): golden pages, pure functions, crawled fixture sites.
+"""Buttondown adapter (``../shared/docs/platforms.md`` §6): pure functions, crawled fixture sites.
 
-* Golden tests: the corpus's only "Buttondown" page, a Hugo blog with an embedded subscribe form, must
-  not be claimed nor cut; our fixtures in Buttondown's documented markup (modern template, classic
-  template with a paywalled premium email) are cut exactly. Records in ``tests/fixtures/buttondown/golden.json``.
+* Golden pages (the corpus's only "Buttondown" page, a Hugo blog with an embedded subscribe form, must
+  not be claimed nor cut; our fixtures in Buttondown's documented markup, modern template and classic
+  template with a paywalled premium email, are cut exactly) have their records in
+  ``tests/fixtures/buttondown/golden.json``, run by ``test_golden.py``.
 * Pure functions: detection, listing plans (API base for buttondown.com, for a mirror, none for a
   custom domain), API paging, archive index reading.
 * Local sites crawled through the real spider: a mirror of ``buttondown.com/<user>`` (34 emails, 5 of
@@ -17,69 +18,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lxml import html as lxml_html
+from sites import assert_stored
 
-from storage.queries import IssueFilter
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import API, ARCHIVE, FEED, Listing
-from tomtalks_scraper.extraction.issue import extract_issue
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.buttondown import ADAPTER
 from tomtalks_scraper.urls import normalize_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "buttondown"
-GOLDEN = json.loads((FIXTURES / "golden.json").read_text(encoding="utf-8"))
-EXACT_FIELDS = ("platform", "title", "subtitle", "authors", "published_at", "access", "newsletter",
-                "canonical_url")
 OTHER_PLATFORMS = ("beehiiv", "buttondown", "ghost", "kit", "linkedin", "mailchimp", "medium", "other", "substack",
                    "wordpress")
 
 
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
 def _parse(markup: str) -> lxml_html.HtmlElement:
     return lxml_html.document_fromstring(markup)
-
-
-# Golden pages -------------------------------------------------------------------------------------
-
-GOLDEN_CASES = [(group, name) for group in ("corpus", "fixtures") for name in GOLDEN[group]]
-
-
-@pytest.fixture(params=GOLDEN_CASES, ids=[f"{g}/{n}" for g, n in GOLDEN_CASES])
-def golden_case(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Any]:
-    group, name = request.param
-    if group == "corpus":
-        page = request.getfixturevalue("shared").joinpath("corpus", "real", "buttondown", name)
-    else:
-        page = FIXTURES / name
-    record = GOLDEN[group][name]
-    return record, extract_issue(page.read_text(encoding="utf-8", errors="replace"), record["url"])
-
-
-def test_golden_metadata(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    expected = {key: record[key] for key in EXACT_FIELDS if key in record}
-    assert {key: getattr(issue, key) for key in expected} == expected
-    if "not_platform" in record:
-        assert issue.platform != record["not_platform"]
-
-
-def test_golden_body_is_cut_exactly(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    for body in (_norm(issue.body_text), _norm(issue.body_markdown)):
-        for chrome in record["absent"]:
-            assert chrome not in body
-    text = _norm(issue.body_text)
-    assert text.startswith(_norm(record["body_starts"]))
-    assert text.endswith(_norm(record["body_ends"]))
-    for passage in record.get("present", []):
-        assert passage in text
 
 
 # Detection --------------------------------------------------------------------------------------
@@ -306,14 +262,9 @@ def build_mirror(base: str) -> dict[str, Page]:
 
 
 def _expected_rows(archive, site: LocalSite, root: str, emails: list[Email], newsletter: str) -> None:
-    stored = {row["url"]: row for row in archive.list(IssueFilter(limit=None))}
-    expected = {normalize_url(site.url(f"{root}/archive/{e.slug}/")): e for e in emails}
-    assert set(stored) == set(expected)
-    for url, email in expected.items():
-        row = stored[url]
-        assert (row["title"], row["published_at"], row["platform"], row["newsletter"]) == (
-            email.subject, email.iso, "buttondown", newsletter)
-        assert row["access"] == ("paid_preview" if email.premium else "free")
+    assert_stored(archive, {normalize_url(site.url(f"{root}/archive/{email.slug}/")): {
+        "title": email.subject, "published_at": email.iso, "platform": "buttondown", "newsletter": newsletter,
+        "access": "paid_preview" if email.premium else "free"} for email in emails})
 
 
 @pytest.mark.crawl

@@ -1,8 +1,9 @@
-"""Ghost adapter (``../shared/docs/platforms.md`` §4): golden pages, pure functions, a crawled fixture site.
+"""Ghost adapter (``../shared/docs/platforms.md`` §4): pure functions, a crawled fixture site.
 
-* Golden tests: the Ghost pages of the shared corpus (Ghost 0.11, a 3.99 third-party theme, a
-  newsletter email) and our own pages (Source paid preview, Casper members-only post, Casper 3 free
-  post with cards), each with a hand-written record in ``tests/fixtures/ghost/golden.json``.
+* Golden pages (the Ghost pages of the shared corpus: Ghost 0.11, a 3.99 third-party theme, a
+  newsletter email; our own Source paid preview, Casper members-only post, Casper 3 free post with
+  cards) have their records in ``tests/fixtures/ghost/golden.json``, run by ``test_golden.py``; here
+  they serve detection and listing tests.
 * Pure functions: detection, upgrade-CTA access, listing plans, Content API paging.
 * A local custom-domain publication ("The Grid Ledger", 34 posts, some members-only or paid) crawled
   through the real spider from its home page: the Content API is paged by ``meta.pagination.next``
@@ -21,68 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from golden import fold, load
 from lxml import html as lxml_html
+from sites import assert_stored
 
-from storage.queries import IssueFilter
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, Listing
-from tomtalks_scraper.extraction.issue import extract_issue
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.ghost import ADAPTER, API_FIELDS, API_PAGE_SIZE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ghost"
-GOLDEN = json.loads((FIXTURES / "golden.json").read_text(encoding="utf-8"))["pages"]
-CORPUS_DIR = ("corpus", "real", "ghost")
-EXACT_FIELDS = ("platform", "title", "authors", "published_at", "updated_at", "access", "tags", "newsletter",
-                "subtitle", "issue_number")
-
-
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 def _parse(markup: str) -> lxml_html.HtmlElement:
     return lxml_html.document_fromstring(markup)
-
-
-# Golden pages -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=GOLDEN, ids=[record["file"] for record in GOLDEN])
-def golden_case(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Any]:
-    record = request.param
-    if record["corpus"]:
-        path = request.getfixturevalue("shared").joinpath(*CORPUS_DIR, record["file"])
-    else:
-        path = FIXTURES / record["file"]
-    return record, extract_issue(path.read_text(encoding="utf-8"), record["url"])
-
-
-def test_golden_metadata(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    expected = {key: record[key] for key in EXACT_FIELDS if key in record}
-    assert {key: getattr(issue, key) for key in expected} == expected
-
-
-def test_golden_body_is_cut_at_both_ends(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    text = _norm(issue.body_text)
-    assert text.startswith(_norm(record["first"])), text[:300]
-    assert _norm(record["last"]) in text[-400:], text[-400:]
-    for passage in record["contains"]:
-        assert _norm(passage) in text, passage
-
-
-def test_golden_chrome_is_gone(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    body = _norm(issue.body_text) + "\n" + _norm(issue.body_markdown)
-    assert [chrome for chrome in record["absent"] if chrome in body] == []
-
-
-def test_every_corpus_page_has_a_golden_record(shared: Path) -> None:
-    corpus = shared.joinpath(*CORPUS_DIR)
-    on_disk = {str(p.relative_to(corpus)) for p in corpus.rglob("*.html") if ".expected" not in p.name}
-    assert on_disk == {record["file"] for record in GOLDEN if record["corpus"]}
 
 
 # Detection ------------------------------------------------------------------------------------------
@@ -97,10 +50,9 @@ def test_url_pattern_is_ghost_pro_hosting_only() -> None:
 
 
 def test_every_ghost_page_is_recognised_on_a_custom_domain(shared: Path) -> None:
-    paths = [shared.joinpath(*CORPUS_DIR, r["file"]) if r["corpus"] else FIXTURES / r["file"] for r in GOLDEN]
-    for path in paths:
-        tree = _parse(path.read_text(encoding="utf-8"))
-        assert detect_platform("http://127.0.0.1:8000/some-post/", tree).name == "ghost", path.name
+    for record in load("ghost"):
+        tree = _parse(record.read(shared))
+        assert detect_platform("http://127.0.0.1:8000/some-post/", tree).name == "ghost", record.name
 
 
 def test_pages_of_other_platforms_are_not_ghost(shared: Path) -> None:
@@ -167,11 +119,10 @@ def _home(base: str, *, key: bool = True, api: str | None = None, root: str | No
 
 
 def test_a_post_page_has_no_listings(shared: Path) -> None:
-    for record in GOLDEN:
-        if record["file"].startswith("email/"):
+    for record in load("ghost"):
+        if record.name.startswith("ghost/email/"):
             continue
-        path = shared.joinpath(*CORPUS_DIR, record["file"]) if record["corpus"] else FIXTURES / record["file"]
-        assert ADAPTER.listings(record["url"], _parse(path.read_text(encoding="utf-8"))) == [], record["file"]
+        assert ADAPTER.listings(record.url, _parse(record.read(shared))) == [], record.name
 
 
 def test_home_with_a_content_key_reads_the_api_then_the_sitemap_and_feed() -> None:
@@ -393,15 +344,9 @@ def _api_pages(site: LocalSite) -> dict[int, int]:
 
 
 def _assert_every_post_stored(archive: Any, base: str) -> None:
-    issues = archive.list(IssueFilter(limit=None))
-    assert sorted(i["url"] for i in issues) == sorted(p.url(base) for p in POSTS)  # stored == listed
-    by_url = {i["url"]: i for i in issues}
-    for post in POSTS:
-        stored = by_url[post.url(base)]
-        assert (stored["title"], stored["author"], stored["access"], stored["platform"]) == (
-            post.title, post.author, post.access, "ghost")
-        assert stored["published_at"] == post.published.strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert stored["newsletter"] == PUB_NAME
+    assert_stored(archive, {post.url(base): {
+        "title": post.title, "author": post.author, "access": post.access, "platform": "ghost",
+        "published_at": post.published.strftime("%Y-%m-%dT%H:%M:%SZ"), "newsletter": PUB_NAME} for post in POSTS})
 
 
 def test_home_page_crawl_pages_the_content_api_to_the_end(crawl) -> None:
@@ -416,7 +361,7 @@ def test_home_page_crawl_pages_the_content_api_to_the_end(crawl) -> None:
     _assert_every_post_stored(archive, base)
     paid = archive.get(POSTS[2].url(base))
     assert POSTS[2].visibility == "paid"
-    text = _norm(paid["body_text"])
+    text = fold(paid["body_text"])
     assert text.startswith(POSTS[2].paragraphs()[0]) and text.endswith(POSTS[2].paragraphs()[2])
     for chrome in ("This post is for paying subscribers only", "Already have an account",
                    "Subscribe to The Grid Ledger", "Powered by"):

@@ -1,9 +1,9 @@
-"""Mailchimp adapter (``../shared/docs/platforms.md`` §7): golden pages, pure functions, crawled fixture sites.
+"""Mailchimp adapter (``../shared/docs/platforms.md`` §7): pure functions, crawled fixture sites.
 
-* Golden tests: the two classic-template campaigns of the shared corpus (extracted from the list's
-  real RSS feed) and our current-template campaign-archive page with its archive chrome, each with a
-  hand-written record in ``tests/fixtures/mailchimp/golden.json``; the corpus feed's ``pubDate``
-  reaching the issue as its date.
+* Golden pages (the two classic-template campaigns of the shared corpus, extracted from the list's
+  real RSS feed, and our current-template campaign-archive page with its archive chrome) have their
+  records in ``tests/fixtures/mailchimp/golden.json``, run by ``test_golden.py``. Here: their data
+  tables and tracking links, and the corpus feed's ``pubDate`` reaching the issue as its date.
 * Pure functions: detection, listing plans, the archive home's ``MM/DD/YYYY - <a>`` lines, the feed.
 * A list archive (33 campaigns) crawled from its ``/home/?u=…&id=…`` page: every campaign the index
   lists is stored with its subject and send day, and the feed is not needed; with an empty index the
@@ -12,18 +12,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import pytest
+from golden import find, fold
 from lxml import html as lxml_html
+from sites import assert_stored
 
-from storage.queries import IssueFilter
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, Listing
 from tomtalks_scraper.extraction.issue import extract_issue
@@ -33,65 +32,21 @@ from tomtalks_scraper.platforms.mailchimp import ADAPTER
 from tomtalks_scraper.urls import normalize_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mailchimp"
-GOLDEN = json.loads((FIXTURES / "golden.json").read_text(encoding="utf-8"))
-EXACT_FIELDS = ("platform", "title", "authors", "published_at", "access")
 OTHER_PLATFORMS = ("beehiiv", "buttondown", "ghost", "kit", "linkedin", "medium", "other", "substack", "wordpress")
 CORPUS_FEED = ("corpus", "real", "mailchimp", "psnc-system-suppliers.campaign-archive-feed.rss.xml")
 FEED_URL = "https://us7.campaign-archive.com/feed?u=86d41ab7fa4c7c2c5d7210782&id=63383868f3"
-
-
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 def _parse(markup: str) -> lxml_html.HtmlElement:
     return lxml_html.document_fromstring(markup)
 
 
-# Golden pages -------------------------------------------------------------------------------------
-
-GOLDEN_CASES = [(group, name) for group in ("corpus", "fixtures") for name in GOLDEN[group]]
-
-
-def _golden_page(request: pytest.FixtureRequest, group: str, name: str) -> str:
-    if group == "corpus":
-        page = request.getfixturevalue("shared").joinpath("corpus", "real", "mailchimp", name)
-    else:
-        page = FIXTURES / name
-    return page.read_text(encoding="utf-8", errors="replace")
-
-
-@pytest.fixture(params=GOLDEN_CASES, ids=[f"{g}/{n}" for g, n in GOLDEN_CASES])
-def golden_case(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Any]:
-    group, name = request.param
-    record = GOLDEN[group][name]
-    return record, extract_issue(_golden_page(request, group, name), record["url"])
-
-
-def test_golden_metadata(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    expected = {key: record[key] for key in EXACT_FIELDS if key in record}
-    assert {key: getattr(issue, key) for key in expected} == expected
-
-
-def test_golden_body_is_cut_exactly(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    for body in (_norm(issue.body_text), _norm(issue.body_markdown)):
-        for chrome in record["absent"]:
-            assert chrome not in body
-    text = _norm(issue.body_text)
-    assert text.startswith(_norm(record["body_starts"]))
-    assert text.endswith(_norm(record["body_ends"]))
-    for passage in record.get("present", []):
-        assert passage in text
-
-
 def test_data_tables_stay_tables_and_tracking_links_stay_wrapped(shared: Path) -> None:
     campaign = shared.joinpath("corpus", "real", "mailchimp", "psnc-item-1.campaign.html").read_text(encoding="utf-8")
-    issue = extract_issue(campaign, GOLDEN["corpus"]["psnc-item-1.campaign.html"]["url"])
+    issue = extract_issue(campaign, find("mailchimp", "psnc-item-1.campaign.html").url)
     assert "| Bicalutamide 150mg tablets | 28 | £3.96 | 1206011000001108 |" in issue.body_markdown
     page = extract_issue((FIXTURES / "campaign-archive-page.html").read_text(encoding="utf-8"),
-                         GOLDEN["fixtures"]["campaign-archive-page.html"]["url"])
+                         find("mailchimp", "campaign-archive-page.html").url)
     assert [link.url for link in page.links] == [
         "https://robotsweekly.us7.list-manage.com/track/click?u=5f2e8a1c9b7d4e3f2a1b0c9d8&id=77aa88bb99&e=0c1d2e3f4a"]
 
@@ -271,10 +226,6 @@ def _site(base: str, listed: list[Campaign], in_feed: list[Campaign]) -> dict[st
     return site
 
 
-def _rows(archive) -> dict[str, dict[str, Any]]:
-    return {row["url"]: row for row in archive.list(IssueFilter(limit=None))}
-
-
 @pytest.mark.crawl
 def test_list_archive_is_crawled_from_its_home_index(crawl) -> None:
     assert len(CAMPAIGNS) >= 30
@@ -283,15 +234,12 @@ def test_list_archive_is_crawled_from_its_home_index(crawl) -> None:
         assert site.requests[f"/home/?u={USER}&id={LIST}"] == 1
         assert site.requests[f"/feed?u={USER}&id={LIST}"] == 0
         assert all(site.requests[c.path] == 1 for c in CAMPAIGNS)
-        expected = {normalize_url(site.url(c.path)): c for c in CAMPAIGNS}
-    stored = _rows(archive)
-    assert set(stored) == set(expected)
-    for url, campaign in expected.items():
-        row = stored[url]
-        assert (row["title"], row["published_at"], row["platform"], row["access"]) == (
-            campaign.subject, campaign.sent.date().isoformat(), "mailchimp", "free")
+        expected = {normalize_url(site.url(c.path)): {
+            "title": c.subject, "published_at": c.sent.date().isoformat(), "platform": "mailchimp", "access": "free",
+        } for c in CAMPAIGNS}
+    assert_stored(archive, expected)
     body = archive.get(next(iter(expected)))["body_text"]
-    assert body.startswith("Hi all, issue") and _norm(body).endswith("see you next Friday.")
+    assert body.startswith("Hi all, issue") and fold(body).endswith("see you next Friday.")
     for chrome in ("View this email", "Past Issues", "Copyright", "mailing address", "unsubscribe"):
         assert chrome not in body
 
@@ -303,12 +251,10 @@ def test_empty_home_index_falls_back_to_the_list_feed(crawl) -> None:
     with LocalSite(build=lambda base: _site(base, [], recent)) as site:
         archive = crawl(site.url(f"/home/?u={USER}&id={LIST}"), spider_args={"platform": "mailchimp"})
         assert site.requests[f"/feed?u={USER}&id={LIST}"] == 1
-        expected = {normalize_url(site.url(c.path)): c for c in recent}
-    stored = _rows(archive)
-    assert set(stored) == set(expected)
-    for url, campaign in expected.items():
-        assert (stored[url]["title"], stored[url]["published_at"], stored[url]["newsletter"]) == (
-            campaign.subject, campaign.sent.strftime("%Y-%m-%dT%H:%M:%SZ"), "Robots Weekly")
+        expected = {normalize_url(site.url(c.path)): {
+            "title": c.subject, "published_at": c.sent.strftime("%Y-%m-%dT%H:%M:%SZ"), "newsletter": "Robots Weekly",
+        } for c in recent}
+    assert_stored(archive, expected)
 
 
 @pytest.mark.crawl

@@ -1,5 +1,7 @@
-"""Medium adapter (``../shared/docs/platforms.md`` §8): golden pages, detection, discovery, access,
-and a crawl of a custom-domain publication whose feed lists only its 10 latest stories."""
+"""Medium adapter (``../shared/docs/platforms.md`` §8): specific pages, detection, discovery, access,
+and a crawl of a custom-domain publication whose feed lists only its 10 latest stories.
+
+Golden pages have their records in ``tests/fixtures/medium/golden.json``, run by ``test_golden.py``."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import pytest
+from golden import find, fold, read_page
+from sites import assert_stored
 
-from storage.queries import IssueFilter
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, Listing
 from tomtalks_scraper.extraction.issue import extract_issue, parse_html
@@ -22,50 +24,17 @@ from tomtalks_scraper.platforms.medium import ADAPTER, post_id
 from tomtalks_scraper.urls import normalize_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "medium"
-GOLDEN = json.loads((FIXTURES / "golden.json").read_text(encoding="utf-8"))
 CORPUS = Path("corpus") / "real" / "medium"
-CASES = {case["file"]: case for case in GOLDEN}
-VOODOO, WTF = CASES["voodoo-engineering-cpu-profiling.html"], CASES["postlight-medium.com.html"]
-FREE_2024, PREVIEW_2024 = CASES["free-story-2024.html"], CASES["member-preview-2024.html"]
+VOODOO, WTF = find("medium", "voodoo-engineering-cpu-profiling.html"), find("medium", "postlight-medium.com.html")
+FREE_2024, PREVIEW_2024 = find("medium", "free-story-2024.html"), find("medium", "member-preview-2024.html")
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _page(case: dict[str, Any], request: pytest.FixtureRequest) -> str:
-    if case["source"] == "corpus":
-        return (request.getfixturevalue("shared") / CORPUS / case["file"]).read_text(encoding="utf-8")
-    return (FIXTURES / case["file"]).read_text(encoding="utf-8")
-
-
-# Golden pages -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", GOLDEN, ids=[case["file"] for case in GOLDEN])
-def test_golden_page(case: dict[str, Any], request: pytest.FixtureRequest) -> None:
-    issue = extract_issue(_page(case, request), case["url"])
-    assert issue.platform == case["platform"]
-    assert issue.title == case["title"]
-    assert issue.authors == case["authors"]
-    assert issue.published_at == case["published_at"]
-    assert issue.updated_at == case["updated_at"]
-    assert issue.access == case["access"]
-    assert issue.newsletter == case["newsletter"]
-    assert issue.tags == case["tags"]
-    if "subtitle" in case:
-        assert issue.subtitle == case["subtitle"]
-    text = _squash(issue.body_text)
-    assert text.startswith(_squash(f"{case.get('caption', '')} {case['first']}"))
-    assert text.endswith(case["last"])
-    for chrome in case["absent"]:
-        assert chrome not in issue.body_text, chrome
-        assert chrome not in issue.body_markdown, chrome
+# Specific pages -----------------------------------------------------------------------------------
 
 
 def test_lazy_images_are_the_noscript_originals(shared: Path) -> None:
     html = (shared / CORPUS / "voodoo-engineering-cpu-profiling.html").read_text(encoding="utf-8")
-    issue = extract_issue(html, VOODOO["url"])
+    issue = extract_issue(html, VOODOO.url)
     assert "https://miro.medium.com/max/3788/1*5o3M5niyi911waUrKWVZ0Q.png" in issue.body_markdown
     assert "?q=20" not in issue.body_markdown
 
@@ -77,14 +46,14 @@ def test_outbound_links_are_unwrapped_from_medium_redirects() -> None:
         "https://example.com/r/?url=https%3A%2F%2Fevil.test")
     html = (FIXTURES / "free-story-2024.html").read_text(encoding="utf-8").replace(
         "started reading logs.", f'started reading <a href="{wrapped}">logs</a>.')
-    issue = extract_issue(html, FREE_2024["url"])
+    issue = extract_issue(html, FREE_2024.url)
     assert "https://docs.python.org/3/library/sched.html" in [link.url for link in issue.links]
 
 
 def test_story_text_that_looks_like_chrome_is_kept() -> None:
     html = (FIXTURES / "free-story-2024.html").read_text(encoding="utf-8").replace(
         "needs one clock, not many clocks that usually agree.", "needs one clock. <strong>Share</strong> a 5 min read.")
-    text = _squash(extract_issue(html, FREE_2024["url"]).body_text)
+    text = fold(extract_issue(html, FREE_2024.url).body_text)
     assert "A schedule shared by many machines needs one clock. Share a 5 min read." in text
 
 
@@ -107,7 +76,7 @@ def test_other_hosts_are_not_medium_by_url(url: str) -> None:
 
 def test_custom_domains_are_recognised_from_medium_markers(request: pytest.FixtureRequest) -> None:
     for case in (WTF, PREVIEW_2024):  # wtfeconomy.com (postlight copy), blog.tidepool.dev
-        assert detect_platform(case["url"], parse_html(_page(case, request))).name == "medium"
+        assert detect_platform(case.url, parse_html(read_page(case, request))).name == "medium"
 
 
 def test_a_blog_quoting_medium_is_not_medium() -> None:
@@ -128,7 +97,7 @@ REGWALL_START = '<div class="ab cb"><div class="ci bh ew ex ey ez"><div class="p
 def test_a_cut_member_story_without_regwall_text_is_a_preview_by_its_reading_time() -> None:
     html = (FIXTURES / "member-preview-2024.html").read_text(encoding="utf-8")
     start, end = html.index(REGWALL_START), html.index("</article>")
-    issue = extract_issue(html[:start] + html[end:], PREVIEW_2024["url"])
+    issue = extract_issue(html[:start] + html[end:], PREVIEW_2024.url)
     assert "Create an account" not in html[:start] + html[end:]
     assert issue.access == "paid_preview"
 
@@ -139,14 +108,14 @@ def test_a_member_story_served_in_full_is_paid_full() -> None:
     rest = "".join(f'<p class="pw-post-body-paragraph" data-selectable-paragraph="">Step {i}. {_paragraph(i, 3)}</p>'
                    for i in range(40))
     html = html[:start].replace("needed to…</p>", f"needed to join two merchants.</p>{rest}") + html[end:]
-    issue = extract_issue(html, PREVIEW_2024["url"])
+    issue = extract_issue(html, PREVIEW_2024.url)
     assert issue.word_count > 0.4 * 9 * 265
     assert issue.access == "paid_full"
 
 
 def test_a_free_story_is_free_whatever_its_length() -> None:
     html = (FIXTURES / "free-story-2024.html").read_text(encoding="utf-8")
-    assert extract_issue(html.replace("3 min read", "30 min read"), FREE_2024["url"]).access == "free"
+    assert extract_issue(html.replace("3 min read", "30 min read"), FREE_2024.url).access == "free"
 
 
 # Discovery ----------------------------------------------------------------------------------------
@@ -460,14 +429,9 @@ def test_crawl_of_a_custom_domain_publication_stores_every_story(crawl) -> None:
         archive = crawl(site.url("/"))
         base = site.base_url
         requests = dict(site.requests)
-    stored = {issue["url"]: issue for issue in archive.list(IssueFilter(limit=None))}
-    listed = {normalize_url(base + post.path): post for post in POSTS}
-    assert set(stored) == set(listed)
-    for url, post in listed.items():
-        issue = stored[url]
-        assert (issue["title"], issue["published_at"], issue["access"], issue["author"]) == (
-            post.title, post.iso, post.access, post.author), url
-        assert issue["newsletter"] == PUBLICATION
+    assert_stored(archive, {normalize_url(base + post.path): {
+        "title": post.title, "published_at": post.iso, "access": post.access, "author": post.author,
+        "newsletter": PUBLICATION} for post in POSTS})
     assert requests["/feed"] == 1
     archive_pages = [path for path in build_publication(base) if path.startswith("/archive")]
     assert all(requests.get(path) == 1 for path in archive_pages), {p: requests.get(p) for p in archive_pages}

@@ -1,8 +1,8 @@
-"""Substack adapter (``../shared/docs/platforms.md`` §3): golden pages, pure functions, a crawled fixture site.
+"""Substack adapter (``../shared/docs/platforms.md`` §3): pure functions, a crawled fixture site.
 
-* Golden tests: every real Substack page of the shared corpus (web posts, a Note, received emails)
-  and our own fixture pages (paid previews in two layouts, a subscriber's paid copy, a blog that
-  copied a Substack post), each with a hand-written record in ``tests/fixtures/substack/golden.json``.
+* Golden pages (every real Substack page of the shared corpus: web posts, a Note, received emails;
+  our own paid previews in two layouts, a subscriber's paid copy, a blog that copied a Substack post)
+  have their records in ``tests/fixtures/substack/golden.json``, run by ``test_golden.py``.
 * Pure functions: detection, ``_preloads`` reading, paywall vs comments modal, archive API paging,
   sitemap filtering, listing plans, email link unwrapping.
 * A local custom-domain publication ("The Weekly Ledger", 34 posts, 6 of them paid previews) crawled
@@ -19,91 +19,29 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from functools import cache
 from html import escape
 from pathlib import Path
 from string import Template
 from typing import Any
 
 import pytest
+from golden import fold
 from lxml import html as lxml_html
+from sites import assert_stored
 
-from storage.queries import IssueFilter
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, Listing
-from tomtalks_scraper.extraction.issue import ExtractedIssue, extract_issue
+from tomtalks_scraper.extraction.issue import extract_issue
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.substack import ADAPTER, archive_api_url, read_preloads
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "substack"
 SITE = FIXTURES / "site"
-GOLDEN = json.loads((FIXTURES / "golden.json").read_text(encoding="utf-8"))
 CORPUS_DIR = ("corpus", "real", "substack")
-
-
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 def _parse(markup: str) -> lxml_html.HtmlElement:
     return lxml_html.document_fromstring(markup)
-
-
-# Golden pages -------------------------------------------------------------------------------------
-
-GOLDEN_CASES = [(group, name) for group in ("corpus", "fixtures") for name in GOLDEN[group]]
-#: Record keys compared with the extracted issue as they are.
-EXACT_FIELDS = ("platform", "title", "subtitle", "authors", "published_at", "access", "newsletter",
-                "canonical_url", "tags", "issue_number")
-
-
-def _page(group: str, name: str, shared: Path | None) -> str:
-    if group == "corpus":
-        assert shared is not None
-        return shared.joinpath(*CORPUS_DIR, name).read_text(encoding="utf-8", errors="replace")
-    return (FIXTURES / name).read_text(encoding="utf-8")
-
-
-@cache
-def _extracted(group: str, name: str, shared: Path | None) -> ExtractedIssue:
-    """Each golden page is extracted once for the three tests that read it."""
-    return extract_issue(_page(group, name, shared), GOLDEN[group][name]["url"])
-
-
-@pytest.fixture(params=GOLDEN_CASES, ids=[f"{g}/{n}" for g, n in GOLDEN_CASES])
-def golden_case(request: pytest.FixtureRequest) -> tuple[dict[str, Any], ExtractedIssue]:
-    group, name = request.param
-    shared = request.getfixturevalue("shared") if group == "corpus" else None
-    return GOLDEN[group][name], _extracted(group, name, shared)
-
-
-def test_golden_metadata(golden_case: tuple[dict[str, Any], ExtractedIssue]) -> None:
-    record, issue = golden_case
-    expected = {key: record[key] for key in EXACT_FIELDS if key in record}
-    assert {key: getattr(issue, key) for key in expected} == expected
-
-
-def test_golden_body_cut(golden_case: tuple[dict[str, Any], ExtractedIssue], request: pytest.FixtureRequest) -> None:
-    record, issue = golden_case
-    text = _norm(issue.body_text)
-    assert text.startswith(_norm(record["first"])), text[:300]
-    if "last_known_gap" in record:
-        # A documented trafilatura limitation: fails (and must be updated) the day it is fixed.
-        request.applymarker(pytest.mark.xfail(strict=True, reason=record["last_known_gap"]))
-    assert text.endswith(_norm(record["last"])), text[-300:]
-
-
-def test_golden_chrome_is_gone(golden_case: tuple[dict[str, Any], ExtractedIssue]) -> None:
-    record, issue = golden_case
-    body = _norm(issue.body_text) + "\n" + _norm(issue.body_markdown)
-    leaked = [chrome for chrome in record["absent"] if chrome in body]
-    assert not leaked
-
-
-def test_every_corpus_page_has_a_golden_record(shared: Path) -> None:
-    on_disk = {str(p.relative_to(shared.joinpath(*CORPUS_DIR))) for p in shared.joinpath(*CORPUS_DIR).rglob("*.html")
-               if ".expected" not in p.name}
-    assert on_disk == set(GOLDEN["corpus"])
 
 
 # Detection ------------------------------------------------------------------------------------------
@@ -195,7 +133,7 @@ def test_footnote_numbers_are_text_not_links(shared: Path) -> None:
     """Superscript numbers would glue to the text before them; as in-page jumps they are no links of the issue."""
     page = shared.joinpath(*CORPUS_DIR, "garymarcus-nonsense-on-stilts.html").read_text(encoding="utf-8")
     issue = extract_issue(page, "https://garymarcus.substack.com/p/nonsense-on-stilts")
-    text = _norm(issue.body_text)
+    text = fold(issue.body_text)
     assert "are remotely intelligent.[1] All they do is match patterns" in text
     assert "[1] To be triply sure I asked Aguera y Arcas" in text
     assert not [link for link in issue.links if "#footnote" in link.url]
@@ -583,18 +521,11 @@ def _api_offsets(site: LocalSite) -> dict[int, int]:
             for path, count in site.requests.items() if path.startswith("/api/v1/archive")}
 
 
-def _assert_every_post_stored(archive: Any, base: str) -> list[dict[str, Any]]:
-    issues = archive.list(IssueFilter(limit=None))
-    assert sorted(i["url"] for i in issues) == sorted(p.url(base) for p in POSTS)  # stored == listed
-    by_url = {i["url"]: i for i in issues}
-    for post in POSTS:
-        stored = by_url[post.url(base)]
-        assert stored["title"] == post.title
-        assert stored["published_at"] == post.date.strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert stored["access"] == ("paid_preview" if post.paid else "free")
-        assert stored["author"] == ", ".join(post.authors)
-        assert stored["platform"] == "substack" and stored["newsletter"] == PUB_NAME
-    return issues
+def _assert_every_post_stored(archive: Any, base: str) -> None:
+    assert_stored(archive, {post.url(base): {
+        "title": post.title, "published_at": post.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "access": "paid_preview" if post.paid else "free", "author": ", ".join(post.authors),
+        "platform": "substack", "newsletter": PUB_NAME} for post in POSTS})
 
 
 def test_home_page_crawl_pages_the_archive_api_to_the_end(crawl) -> None:
@@ -606,13 +537,13 @@ def test_home_page_crawl_pages_the_archive_api_to_the_end(crawl) -> None:
         assert all(site.requests[f"/p/{p.slug}"] == 1 for p in POSTS)
     _assert_every_post_stored(archive, base)
     free = archive.get(POSTS[0].url(base))
-    text = _norm(free["body_text"])
+    text = fold(free["body_text"])
     assert text.startswith(POSTS[0].first_sentence) and text.endswith(f"{POSTS[0].last_sentence} [1] {FOOTNOTE}")
     assert "A chart of index funds over the last ten years." in text  # the image caption is kept
     assert free["tags"] == ["Investing", "Basics"]
     assert free["subtitle"] == POSTS[0].subtitle
     paid = archive.get(POSTS[3].url(base))
-    assert _norm(paid["body_text"]).endswith("Below, paying subscribers get my spreadsheet and the three checks.")
+    assert fold(paid["body_text"]).endswith("Below, paying subscribers get my spreadsheet and the three checks.")
     for issue in (free, paid):
         for chrome in ("Thanks for reading The Weekly Ledger", "Subscribe for free", "This post is public",
                        "Only paid subscribers can comment", "Keep reading with a 7-day free trial",

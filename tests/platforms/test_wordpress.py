@@ -1,9 +1,9 @@
-"""WordPress adapter (``../shared/docs/platforms.md`` §9): golden pages, pure functions, a crawled fixture site.
+"""WordPress adapter (``../shared/docs/platforms.md`` §9): pure functions, a crawled fixture site.
 
-* Golden tests: the seven WordPress pages of the shared corpus (self-hosted, WordPress.com, Yoast,
-  Jetpack, Stratechery) and our own pages (a block theme with Yoast and Jetpack chrome, a
-  WordPress.com newsletter post behind Jetpack's paid paywall), each with a hand-written record in
-  ``tests/fixtures/wordpress/golden.json``.
+* Golden pages (the seven WordPress pages of the shared corpus: self-hosted, WordPress.com, Yoast,
+  Jetpack, Stratechery; our own block theme with Yoast and Jetpack chrome, a WordPress.com newsletter
+  post behind Jetpack's paid paywall) have their records in ``tests/fixtures/wordpress/golden.json``,
+  run by ``test_golden.py``; here they serve detection and listing tests.
 * Pure functions: detection, Yoast ``@graph`` references, paywall access, listing plans, the REST
   API envelope (``X-WP-TotalPages``) and its end, sitemap index filtering.
 * A local self-hosted site ("Harbour Economics", 34 posts, some behind Jetpack's paywall) crawled
@@ -23,69 +23,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from golden import fold, load
 from lxml import html as lxml_html
+from sites import assert_stored
 
-from storage.queries import IssueFilter
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, Listing
-from tomtalks_scraper.extraction.issue import extract_issue
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.wordpress import ADAPTER, API_FIELDS, API_PAGE_SIZE
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "wordpress"
-GOLDEN = json.loads((FIXTURES / "golden.json").read_text(encoding="utf-8"))["pages"]
 CORPUS_DIR = ("corpus", "real", "wordpress")
-EXACT_FIELDS = ("platform", "title", "authors", "published_at", "updated_at", "access", "tags", "newsletter",
-                "issue_number")
-
-
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").split())
 
 
 def _parse(markup: str) -> lxml_html.HtmlElement:
     return lxml_html.document_fromstring(markup)
-
-
-def _golden_path(record: dict[str, Any], shared: Path | None) -> Path:
-    return shared.joinpath(*CORPUS_DIR, record["file"]) if record["corpus"] and shared else FIXTURES / record["file"]
-
-
-# Golden pages -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=GOLDEN, ids=[record["file"] for record in GOLDEN])
-def golden_case(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Any]:
-    record = request.param
-    shared = request.getfixturevalue("shared") if record["corpus"] else None
-    return record, extract_issue(_golden_path(record, shared).read_text(encoding="utf-8"), record["url"])
-
-
-def test_golden_metadata(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    expected = {key: record[key] for key in EXACT_FIELDS if key in record}
-    assert {key: getattr(issue, key) for key in expected} == expected
-
-
-def test_golden_body_is_cut_at_both_ends(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    text = _norm(issue.body_text)
-    assert text.startswith(_norm(record["first"])), text[:300]
-    assert _norm(record["last"]) in text[-400:], text[-400:]
-    for passage in record["contains"]:
-        assert _norm(passage) in text, passage
-
-
-def test_golden_chrome_is_gone(golden_case: tuple[dict[str, Any], Any]) -> None:
-    record, issue = golden_case
-    body = _norm(issue.body_text) + "\n" + _norm(issue.body_markdown)
-    assert [chrome for chrome in record["absent"] if chrome in body] == []
-
-
-def test_every_corpus_page_has_a_golden_record(shared: Path) -> None:
-    corpus = shared.joinpath(*CORPUS_DIR)
-    on_disk = {str(p.relative_to(corpus)) for p in corpus.rglob("*.html") if ".expected" not in p.name}
-    assert on_disk == {record["file"] for record in GOLDEN if record["corpus"]}
 
 
 # Detection ------------------------------------------------------------------------------------------
@@ -101,9 +52,9 @@ def test_url_patterns_are_wordpress_com_hosting_and_shortlinks() -> None:
 
 
 def test_every_wordpress_page_is_recognised_on_a_custom_domain(shared: Path) -> None:
-    for record in GOLDEN:
-        tree = _parse(_golden_path(record, shared).read_text(encoding="utf-8"))
-        assert detect_platform("http://127.0.0.1:8000/2024/01/01/post/", tree).name == "wordpress", record["file"]
+    for record in load("wordpress"):
+        tree = _parse(record.read(shared))
+        assert detect_platform("http://127.0.0.1:8000/2024/01/01/post/", tree).name == "wordpress", record.name
 
 
 def test_pages_of_other_platforms_are_not_wordpress(shared: Path) -> None:
@@ -200,9 +151,9 @@ def _home(base: str, *, api_link: str | None = "/wp-json/") -> str:
 
 
 def test_a_post_page_has_no_listings(shared: Path) -> None:
-    for record in GOLDEN:
-        page = _parse(_golden_path(record, shared).read_text(encoding="utf-8"))
-        assert ADAPTER.listings(record["url"], page) == [], record["file"]
+    for record in load("wordpress"):
+        page = _parse(record.read(shared))
+        assert ADAPTER.listings(record.url, page) == [], record.name
 
 
 def test_home_reads_the_rest_api_then_the_sitemap_and_feed() -> None:
@@ -469,16 +420,10 @@ def _api_pages(site: LocalSite) -> dict[int, int]:
 
 
 def _assert_every_post_stored(archive: Any, base: str) -> None:
-    issues = archive.list(IssueFilter(limit=None))
-    assert sorted(i["url"] for i in issues) == sorted(base + p.path for p in POSTS)  # stored == listed
-    by_url = {i["url"]: i for i in issues}
-    for post in POSTS:
-        stored = by_url[base + post.path]
-        assert (stored["title"], stored["author"], stored["access"], stored["platform"]) == (
-            post.title, post.author, post.access, "wordpress")
-        assert stored["published_at"] == post.published.strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert stored["issue_number"] == post.number
-        assert stored["newsletter"] == SITE_NAME
+    assert_stored(archive, {base + post.path: {
+        "title": post.title, "author": post.author, "access": post.access, "platform": "wordpress",
+        "published_at": post.published.strftime("%Y-%m-%dT%H:%M:%SZ"), "issue_number": post.number,
+        "newsletter": SITE_NAME} for post in POSTS})
 
 
 def test_home_page_crawl_pages_the_rest_api_to_its_page_count(crawl) -> None:
@@ -493,7 +438,7 @@ def test_home_page_crawl_pages_the_rest_api_to_its_page_count(crawl) -> None:
     _assert_every_post_stored(archive, base)
     paid = archive.get(base + POSTS[1].path)
     assert POSTS[1].gate == "paid"
-    text = _norm(paid["body_text"])
+    text = fold(paid["body_text"])
     assert text.startswith(POSTS[1].paragraphs()[0]) and text.endswith(POSTS[1].paragraphs()[2])
     for chrome in ("Subscribe to continue reading", "Become a paid subscriber", "Share this:", "Related",
                    "Proudly powered by", "Published"):
