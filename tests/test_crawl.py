@@ -162,7 +162,8 @@ def test_default_database_is_data_newsletters_db(demo_site: LocalSite, tmp_path:
     shutil.copy(REPO / "scrapy.cfg", tmp_path / "scrapy.cfg")
     env = {k: v for k, v in os.environ.items() if k != "TOMTALKS_DATABASE_URL"}
     result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "newsletter", "-a", f"url={demo_site.url('/issues/homework-is-dead/')}",
+        [sys.executable, "-m", "scrapy", "crawl", "newsletter",
+         "-a", f"url={demo_site.url('/issues/homework-is-dead/')}",
          "-s", "LOG_LEVEL=WARNING", *_loopback_args()],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
     )

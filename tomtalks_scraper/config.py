@@ -111,7 +111,8 @@ def _entry(path: Path, index: int, entry: dict) -> NewsletterConfig:
             try:
                 re.compile(pattern)
             except re.error as error:
-                raise ConfigError(f"{where} ({name}): {key} pattern {pattern!r} is not a valid regex: {error}") from None
+                message = f"{where} ({name}): {key} pattern {pattern!r} is not a valid regex: {error}"
+                raise ConfigError(message) from None
     return NewsletterConfig(
         name=name.strip(),
         urls=urls,
