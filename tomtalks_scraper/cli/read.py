@@ -10,6 +10,7 @@ from rich.text import Text
 
 from storage import Archive
 from storage.queries import SNIPPET_CLOSE, SNIPPET_OPEN, SORTS, IssueFilter
+from tomtalks_scraper.access import ACCESS
 from tomtalks_scraper.cli.common import (
     add_db_option,
     add_filter_options,
@@ -19,7 +20,6 @@ from tomtalks_scraper.cli.common import (
     short_date,
     table,
 )
-from tomtalks_scraper.platforms.base import ACCESS
 
 SHOW_FORMATS = {"markdown": "body_markdown", "text": "body_text", "html": "body_html"}
 

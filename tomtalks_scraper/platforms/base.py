@@ -15,15 +15,12 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
+from tomtalks_scraper.access import ACCESS, FREE, LOGIN_WALL, PAID_FULL, PAID_PREVIEW, REFUSED  # noqa: F401
 from tomtalks_scraper.discovery.listings import READERS, Listing, ListingResult
 from tomtalks_scraper.extraction.body import Body, run_trafilatura
 from tomtalks_scraper.extraction.ensemble import extract_generic_body
 from tomtalks_scraper.extraction.metadata import PageMetadata, read_page_metadata
 from tomtalks_scraper.urls import unwrap_query_redirect
-
-#: The access states an issue can have.
-FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED = "free", "paid_preview", "paid_full", "login_wall", "refused"
-ACCESS = (FREE, PAID_PREVIEW, PAID_FULL, LOGIN_WALL, REFUSED)
 
 _WS = re.compile(r"\s+")
 #: Set on the document ``preclean`` cut down to a body selector's match.
