@@ -1,21 +1,28 @@
-"""End-to-end crawl throughput against the cost of extraction alone.
+"""End-to-end crawl throughput and memory against the cost of extraction alone, in one run.
 
-Why: the crawl (Scrapy + our pipelines + SQLite) should be bounded by extraction, not by the
-framework around it. This script puts the three figures side by side on the same pages:
+Why: the crawl (Scrapy + the extraction pool + our pipelines + SQLite) should run as fast as the
+machine allows, in flat memory. This script puts side by side, on the same pages:
 
-1. a real crawl (``run_crawl``, a ``scrapy crawl`` subprocess) of N pages served on 127.0.0.1
-   from an RSS feed, into a fresh SQLite archive;
-2. bare ``trafilatura.extract`` over the same N page texts in one process;
+1. real crawls (``run_crawl``, a ``scrapy crawl`` subprocess) of N pages served on 127.0.0.1 from an
+   RSS feed, each into a fresh SQLite archive — by default N = 2,000, and 10,000 for the memory
+   comparison (``--pages 2000,10000``);
+2. bare ``trafilatura.extract`` over the first crawl's page texts, single-process;
 3. our ``extract_issue`` (platform pre-clean, trafilatura, metadata, three renderings) likewise.
 
+For each crawl it reports throughput, the memory of every process of the crawl (the crawl process,
+its extraction workers, the fork server: peaks per process and the largest total at one moment,
+RSS and PSS, sampled every half second from ``/proc``), CPU time per process kind, and the
+crawl's own stats. It names the reactor, the concurrency settings and the machine's load
+(``os.getloadavg``) before and after, since the machine may be shared.
+
 The pages are the 92 real pages of the article-extraction benchmark in ``../shared``, repeated
-under distinct URLs until there are N of them. Everything stays on this machine.
+under distinct URLs. Everything stays on this machine.
 
 Run from the repository root::
 
-    .venv/bin/python bench/throughput.py [--pages N] [--out results.json]
+    .venv/bin/python bench/throughput.py [--pages 2000,10000] [--set NAME=VALUE …] [--out results.json]
 
-Progress goes to stderr; the result table to stdout (and as JSON with ``--out``).
+Progress goes to stderr; the result tables to stdout (and everything as JSON with ``--out``).
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -41,7 +48,8 @@ from xml.sax.saxutils import escape
 import trafilatura
 from scrapy.settings import Settings
 
-from tomtalks_scraper.crawl import LOOPBACK_SETTINGS, CrawlFailed, run_crawl
+from pipelines.memory import descendants, pss_kb, status_kb
+from tomtalks_scraper.crawl import CrawlFailed, run_crawl
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.extraction.issue import extract_issue
 
@@ -49,14 +57,23 @@ from tomtalks_scraper.extraction.issue import extract_issue
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PAGES_DIR = SHARED / "benchmarks" / "article-extraction" / "html"
 
-DEFAULT_PAGES = 1000
+DEFAULT_PAGES = (2000,)
 #: The crawl is one subprocess; a stuck crawl must end the benchmark rather than hang it.
 CRAWL_TIMEOUT_SECONDS = 3600
-#: Settings whose values decide crawl throughput; reported with every result.
-CONCURRENCY_SETTINGS = (
-    "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED",
+#: Loopback only: no politeness delay. The per-site concurrency stays the project's default (4):
+#: on this machine it is enough to keep the extraction workers busy.
+CRAWL_SETTINGS: Mapping[str, str] = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO"}
+#: Settings that decide throughput and memory; reported with every result.
+REPORTED_SETTINGS = (
+    "TWISTED_REACTOR", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED", "CONCURRENT_ITEMS", "SCRAPER_SLOT_MAX_ACTIVE_SIZE", "EXTRACT_WORKERS",
+    "STORE_BATCH_SIZE", "STORE_BATCH_SECONDS", "DOWNLOADER",
 )
-CRAWL_SETTINGS: Mapping[str, str] = {**LOOPBACK_SETTINGS, "LOG_LEVEL": "INFO"}
+#: Targets of the throughput issue, checked in the report.
+TARGET_RATIO = 1.5
+TARGET_TREE_MB = 400
+TARGET_GROWTH = 1.15
+SAMPLE_SECONDS = 0.5
 
 _STARTED = time.perf_counter()
 
@@ -110,22 +127,7 @@ def site_builder(texts: list[str]) -> Callable[[str], dict[str, Page]]:
     return build
 
 
-# Crawl ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class CrawlResult:
-    wall_seconds: float
-    stored: int
-    rejected: int
-    rejection_reasons: dict[str, int]
-    pages_requested: int
-    reactor: str
-    memusage_max_bytes: int | None  # Scrapy samples it every MEMUSAGE_CHECK_INTERVAL_SECONDS (60 s)
-    spider_elapsed_seconds: float | None  # Scrapy's own open→close time, i.e. without process startup
-    cpu_seconds: float  # user + system time of the crawl process
-    errors: int  # ERROR lines in the crawl log: pages lost to a crash are neither stored nor rejected
-    peak_rss_bytes: int  # the kernel's peak resident set size of the crawl process
+# Settings ------------------------------------------------------------------------------------
 
 
 def crawl_settings(passed: Mapping[str, str]) -> Settings:
@@ -140,26 +142,137 @@ def crawl_settings(passed: Mapping[str, str]) -> Settings:
 
 
 def effective_settings(passed: Mapping[str, str]) -> dict[str, str]:
-    """The concurrency settings the crawl ran with: what we pass, else the project's defaults."""
+    """The settings the crawl ran with, as named in ``REPORTED_SETTINGS``."""
     settings = crawl_settings(passed)
-    return {name: str(settings.get(name)) for name in CONCURRENCY_SETTINGS}
+    values = {name: str(settings.get(name)) for name in REPORTED_SETTINGS}
+    if values["EXTRACT_WORKERS"] in ("None", ""):
+        values["EXTRACT_WORKERS"] = f"None (= os.cpu_count() = {os.cpu_count()})"
+    return values
 
 
-def stat_value(log: str, name: str) -> str | None:
-    """A value from Scrapy's final stats dump (``'name': value,``), if the log holds it."""
-    match = re.search(rf"'{re.escape(name)}': ([^,}}\n]+)", log)
-    return match.group(1).strip() if match else None
+# Watching the crawl --------------------------------------------------------------------------
 
 
-def reactor_from_log(log: str, passed: Mapping[str, str]) -> str:
-    """The reactor the crawl used: its log line, else the ``TWISTED_REACTOR`` setting Scrapy installs.
+@dataclass
+class TreeWatch:
+    """Memory and CPU of the crawl's processes (every descendant of this process), sampled."""
 
-    Scrapy 2.19 logs "Using reactor: …" at DEBUG only, so an INFO log does not hold it.
-    """
-    match = re.search(r"Using reactor: (\S+)", log)
-    if match:
-        return match.group(1)
-    return f"{crawl_settings(passed).get('TWISTED_REACTOR')} (TWISTED_REACTOR; not in the INFO log)"
+    peak_rss_kb: int = 0  # largest total RSS at one moment
+    peak_pss_kb: int = 0  # largest total PSS at one moment
+    samples: int = 0
+    processes: dict[int, dict[str, Any]] = field(default_factory=dict)  # pid → name, hwm_kb, cpu_s
+
+    def sample(self) -> None:
+        rss = pss = 0
+        for pid in descendants(os.getpid()):
+            status = status_kb(pid, "VmRSS", "VmHWM")
+            if not status:
+                continue
+            rss += status.get("VmRSS", 0)
+            pss += pss_kb(pid) or 0
+            record = self.processes.setdefault(pid, {"kind": _kind(pid), "hwm_kb": 0, "cpu_s": 0.0})
+            record["hwm_kb"] = max(record["hwm_kb"], status.get("VmHWM", 0))
+            record["cpu_s"] = max(record["cpu_s"], _cpu_seconds(pid))
+        self.samples += 1
+        self.peak_rss_kb = max(self.peak_rss_kb, rss)
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
+
+    def by_kind(self) -> dict[str, dict[str, float]]:
+        """Per kind of process: how many, the sum and the max of their peaks, their CPU time."""
+        kinds: dict[str, dict[str, float]] = {}
+        for record in self.processes.values():
+            kind = kinds.setdefault(record["kind"], {"count": 0, "peak_sum_mb": 0.0, "peak_max_mb": 0.0,
+                                                     "cpu_s": 0.0})
+            kind["count"] += 1
+            kind["peak_sum_mb"] += record["hwm_kb"] / 1024
+            kind["peak_max_mb"] = max(kind["peak_max_mb"], record["hwm_kb"] / 1024)
+            kind["cpu_s"] += record["cpu_s"]
+        return {name: {k: round(v, 1) for k, v in values.items()} for name, values in kinds.items()}
+
+
+def _kind(pid: int) -> str:
+    """What a descendant is: the crawl, an extraction worker, the fork server, the resource tracker."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return "gone"
+    if "scrapy" in command:
+        return "crawl"
+    if "resource_tracker" in command:
+        return "resource tracker"
+    if "forkserver" in command:
+        return "fork server" if _kind_of_parent(parent) == "crawl" else "worker"
+    return "other"
+
+
+def _kind_of_parent(pid: int) -> str:
+    try:
+        return "crawl" if b"scrapy" in Path(f"/proc/{pid}/cmdline").read_bytes() else "other"
+    except OSError:
+        return "gone"
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@contextmanager
+def watching(site: LocalSite, total: int, watch: TreeWatch, every: float = 10.0) -> Iterator[None]:
+    """Sample the crawl's processes while the blocking crawl runs; report progress now and then."""
+    done = threading.Event()
+
+    def run() -> None:
+        last = time.monotonic()
+        while not done.wait(SAMPLE_SECONDS):
+            watch.sample()
+            if time.monotonic() - last >= every:
+                last = time.monotonic()
+                progress(f"crawl: {len(site.requests)} of {total + 2} URLs fetched; processes "
+                         f"{watch.peak_rss_kb // 1024} MB RSS at most so far")
+
+    thread = threading.Thread(target=run, name="crawl-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+# Crawl ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class CrawlFigures:
+    pages: int
+    wall_seconds: float
+    spider_seconds: float | None  # Scrapy's open→close time, i.e. without process start-up
+    pages_per_second: float
+    stored: int
+    rejected: int
+    rejection_reasons: dict[str, int]
+    lost: int  # neither stored nor rejected
+    log_errors: int
+    reactor: str
+    cpu_seconds_crawl_processes: float  # every process of the crawl, as last sampled (within half a second)
+    cpu_seconds_server: float  # this process: the loopback server (and the sampling thread)
+    tree_peak_rss_mb: float
+    tree_peak_pss_mb: float
+    processes: dict[str, dict[str, float]]
+    crawl_stats: dict[str, str]
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+
+
+def final_stats(log: str) -> dict[str, str]:
+    """The crawl's final stats dump (``'name': value,`` lines)."""
+    dump = log.split("Dumping Scrapy stats:")[-1]
+    return {name: value.strip().strip("'") for name, value in re.findall(r"'([^']+)': ([^,\n}]+)", dump)}
 
 
 def archive_counts(database: Path) -> tuple[int, int, dict[str, int]]:
@@ -172,57 +285,46 @@ def archive_counts(database: Path) -> tuple[int, int, dict[str, int]]:
     return stored, rejected, reasons
 
 
-@contextmanager
-def crawl_ticker(site: LocalSite, total: int, every: float = 10.0) -> Iterator[None]:
-    """Report how many distinct pages the crawl has fetched while the blocking crawl runs."""
-    done = threading.Event()
-
-    def tick() -> None:
-        while not done.wait(every):
-            fetched = len(site.requests)  # distinct paths; len() is safe while the server adds keys
-            progress(f"crawl: {fetched} of {total + 2} URLs fetched (pages, feed, robots.txt)")
-
-    thread = threading.Thread(target=tick, name="crawl-ticker", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def crawl(texts: list[str], workdir: Path) -> tuple[CrawlResult, str]:
-    """Serve the pages, crawl them into a fresh archive; return the result and the site's base URL."""
-    database = workdir / "throughput.db"
+def crawl(texts: list[str], workdir: Path, settings: Mapping[str, str]) -> CrawlFigures:
+    """Serve the pages, crawl them into a fresh archive, and measure."""
+    database = workdir / f"throughput-{len(texts)}.db"
+    watch = TreeWatch()
     with LocalSite(build=site_builder(texts)) as site:
         feed_url = site.url("/feed.xml")
         progress(f"crawl: {len(texts)} pages from {feed_url} into {database}")
-        usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load_before = os.getloadavg()
+        self_before = os.times()
         started = time.perf_counter()
-        with crawl_ticker(site, len(texts)):
-            result = run_crawl([feed_url], f"sqlite:///{database}", settings=CRAWL_SETTINGS,
-                               timeout=CRAWL_TIMEOUT_SECONDS)
+        with watching(site, len(texts), watch):
+            result = run_crawl([feed_url], f"sqlite:///{database}", settings=settings, timeout=CRAWL_TIMEOUT_SECONDS)
         wall = time.perf_counter() - started
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        base_url = site.base_url
-        requested = sum(1 for path in list(site.requests) if path.startswith("/p/"))
+        self_after = os.times()
+        load_after = os.getloadavg()
     progress(f"crawl: finished in {wall:.1f}s")
     stored, rejected, reasons = archive_counts(database)
-    memusage = stat_value(result.stderr, "memusage/max")
-    elapsed = stat_value(result.stderr, "elapsed_time_seconds")
-    return CrawlResult(
-        wall_seconds=wall,
+    stats = final_stats(result.stderr)
+    elapsed = stats.get("elapsed_time_seconds")
+    return CrawlFigures(
+        pages=len(texts),
+        wall_seconds=round(wall, 2),
+        spider_seconds=round(float(elapsed), 2) if elapsed else None,
+        pages_per_second=round(len(texts) / wall, 2),
         stored=stored,
         rejected=rejected,
         rejection_reasons=reasons,
-        pages_requested=requested,
-        reactor=reactor_from_log(result.stderr, CRAWL_SETTINGS),
-        memusage_max_bytes=int(memusage) if memusage else None,
-        spider_elapsed_seconds=float(elapsed) if elapsed else None,
-        errors=int(stat_value(result.stderr, "log_count/ERROR") or 0),
-        cpu_seconds=(usage.ru_utime + usage.ru_stime) - (usage_before.ru_utime + usage_before.ru_stime),
-        peak_rss_bytes=usage.ru_maxrss * 1024,  # kilobytes on Linux; the crawl is our only child process
-    ), base_url
+        lost=len(texts) - stored - rejected,
+        log_errors=int(stats.get("log_count/ERROR", 0)),
+        reactor=stats.get("tomtalks/reactor") or str(crawl_settings(settings).get("TWISTED_REACTOR")),
+        cpu_seconds_crawl_processes=round(sum(kind["cpu_s"] for kind in watch.by_kind().values()), 1),
+        cpu_seconds_server=round((self_after.user + self_after.system) - (self_before.user + self_before.system), 1),
+        tree_peak_rss_mb=round(watch.peak_rss_kb / 1024, 1),
+        tree_peak_pss_mb=round(watch.peak_pss_kb / 1024, 1),
+        processes=watch.by_kind(),
+        crawl_stats={k: v for k, v in stats.items() if k.startswith(("tomtalks/memory", "tomtalks/extract",
+                                                                     "tomtalks/store", "memusage/max"))},
+        load_before=tuple(round(x, 2) for x in load_before),
+        load_after=tuple(round(x, 2) for x in load_after),
+    )
 
 
 # In-process extraction -----------------------------------------------------------------------
@@ -249,11 +351,11 @@ def bare_trafilatura(text: str, _index: int) -> str | None:
     return trafilatura.extract(text, with_metadata=True, include_comments=False)
 
 
-def our_extraction(base_url: str, min_words: int) -> Callable[[str, int], bool]:
+def our_extraction(min_words: int) -> Callable[[str, int], bool]:
     """``extract_issue`` on the crawl's URLs; returns whether the page would pass the word minimum."""
 
     def extract(text: str, index: int) -> bool:
-        return extract_issue(text, base_url + page_path(index)).word_count >= min_words
+        return extract_issue(text, "http://127.0.0.1:8000" + page_path(index)).word_count >= min_words
 
     return extract
 
@@ -263,102 +365,81 @@ def our_extraction(base_url: str, min_words: int) -> Callable[[str, int], bool]:
 
 @dataclass
 class Results:
-    pages: int
     distinct_pages: int
-    crawl_wall_seconds: float
-    crawl_spider_seconds: float | None
-    crawl_cpu_seconds: float
-    crawl_pages_per_second_processed: float
-    crawl_pages_per_second_listed: float
-    stored_issues: int
-    rejected_pages: int
-    rejection_reasons: dict[str, int]
-    pages_requested: int
-    pages_lost: int
-    crawl_log_errors: int
-    in_process_below_min_words: int
-    bare_trafilatura_seconds: float
+    crawls: list[CrawlFigures]
     bare_trafilatura_pages_per_second: float
-    extract_issue_seconds: float
     extract_issue_pages_per_second: float
     ratio_crawl_to_bare: float
-    ratio_extract_issue_to_bare: float
-    memusage_max_mb: float | None
-    crawl_peak_rss_mb: float
-    reactor: str
+    targets: dict[str, str]
     settings: dict[str, str]
+    cpus: int | None
     versions: dict[str, str] = field(default_factory=dict)
 
 
 def package_versions() -> dict[str, str]:
     """Versions the figures depend on, recorded with them."""
-    packages = {name: version(name) for name in ("scrapy", "trafilatura", "lxml", "twisted")}
+    packages = {name: version(name) for name in ("scrapy", "trafilatura", "lxml", "twisted", "sqlalchemy")}
     return {"python": sys.version.split()[0], **packages}
 
 
-def summarize(texts: list[str], distinct: int, result: CrawlResult, bare_seconds: float, ours_seconds: float,
-              passing: list[bool]) -> Results:
-    n = len(texts)
-    listed_rate = n / result.wall_seconds
-    bare_rate = n / bare_seconds
-    ours_rate = n / ours_seconds
-    memusage = result.memusage_max_bytes
-    return Results(
-        pages=n,
-        distinct_pages=distinct,
-        crawl_wall_seconds=round(result.wall_seconds, 2),
-        crawl_spider_seconds=round(result.spider_elapsed_seconds, 2) if result.spider_elapsed_seconds else None,
-        crawl_cpu_seconds=round(result.cpu_seconds, 2),
-        crawl_pages_per_second_processed=round((result.stored + result.rejected) / result.wall_seconds, 2),
-        crawl_pages_per_second_listed=round(listed_rate, 2),
-        stored_issues=result.stored,
-        rejected_pages=result.rejected,
-        rejection_reasons=result.rejection_reasons,
-        pages_requested=result.pages_requested,
-        pages_lost=n - result.stored - result.rejected,
-        crawl_log_errors=result.errors,
-        in_process_below_min_words=passing.count(False),
-        bare_trafilatura_seconds=round(bare_seconds, 2),
-        bare_trafilatura_pages_per_second=round(bare_rate, 2),
-        extract_issue_seconds=round(ours_seconds, 2),
-        extract_issue_pages_per_second=round(ours_rate, 2),
-        ratio_crawl_to_bare=round(listed_rate / bare_rate, 3),
-        ratio_extract_issue_to_bare=round(ours_rate / bare_rate, 3),
-        memusage_max_mb=round(memusage / 2**20, 1) if memusage else None,
-        crawl_peak_rss_mb=round(result.peak_rss_bytes / 2**20, 1),
-        reactor=result.reactor,
-        settings=effective_settings(CRAWL_SETTINGS),
-        versions=package_versions(),
-    )
+def check_targets(crawls: list[CrawlFigures], ratio: float) -> dict[str, str]:
+    """The issue's targets, each with the measured value and whether it is met."""
+    targets = {"crawl / bare trafilatura ≥ 1.5": f"{ratio:.2f} {'met' if ratio >= TARGET_RATIO else 'NOT met'}"}
+    for figures in crawls:
+        if figures.pages >= 10_000:
+            total = figures.tree_peak_rss_mb
+            targets[f"all processes ≤ {TARGET_TREE_MB} MB at {figures.pages} pages (peak total RSS)"] = (
+                f"{total:.0f} MB {'met' if total <= TARGET_TREE_MB else 'NOT met'} "
+                f"(PSS {figures.tree_peak_pss_mb:.0f} MB)")
+            base = next((c for c in crawls if c.pages < figures.pages), None)
+            if base is not None:
+                growth = total / base.tree_peak_rss_mb
+                targets[f"growth {base.pages} → {figures.pages} pages ≤ 15 %"] = (
+                    f"{(growth - 1) * 100:+.1f} % {'met' if growth <= TARGET_GROWTH else 'NOT met'}")
+    return targets
 
 
-def table(results: Results) -> str:
-    """The results as a Markdown table, so it can be pasted into docs/benchmarks.md as is."""
-    r = results
-    reasons = ", ".join(f"{reason} {count}" for reason, count in r.rejection_reasons.items()) or "none"
-    spider = f"{r.crawl_spider_seconds:.1f} s" if r.crawl_spider_seconds is not None else "n/a"
-    rows = [
-        ("pages (distinct texts)", f"{r.pages} ({r.distinct_pages})"),
-        ("crawl wall time", f"{r.crawl_wall_seconds:.1f} s (Scrapy open→close {spider})"),
-        ("crawl process CPU time", f"{r.crawl_cpu_seconds:.1f} s"),
-        ("crawl pages/s, stored + rejected", f"{r.crawl_pages_per_second_processed:.1f}"),
-        ("crawl pages/s, listed in the feed", f"{r.crawl_pages_per_second_listed:.1f}"),
-        ("stored issues / rejected pages", f"{r.stored_issues} / {r.rejected_pages} ({reasons})"),
-        ("pages under MIN_ISSUE_WORDS in process", f"{r.in_process_below_min_words}"),
-        ("pages neither stored nor rejected", f"{r.pages_lost} (ERROR lines in the crawl log: {r.crawl_log_errors})"),
-        ("bare trafilatura.extract pages/s", f"{r.bare_trafilatura_pages_per_second:.1f}"),
-        ("our extract_issue pages/s", f"{r.extract_issue_pages_per_second:.1f}"),
-        ("ratio crawl / bare trafilatura", f"{r.ratio_crawl_to_bare:.2f}"),
-        ("ratio extract_issue / bare trafilatura", f"{r.ratio_extract_issue_to_bare:.2f}"),
-        ("crawl memusage/max (Scrapy stat)", f"{r.memusage_max_mb} MB" if r.memusage_max_mb is not None else "n/a"),
-        ("crawl peak RSS (getrusage)", f"{r.crawl_peak_rss_mb} MB"),
-        ("reactor", r.reactor),
-        ("settings", ", ".join(f"{name}={value}" for name, value in r.settings.items())),
-    ]
-    width = max(len(name) for name, _ in rows)
-    lines = [f"| {'metric':<{width}} | value |", f"|{'-' * (width + 2)}|-------|"]
-    lines += [f"| {name:<{width}} | {value} |" for name, value in rows]
+def tables(results: Results) -> str:
+    """The results as Markdown tables, so they can be pasted into docs/benchmarks.md as they are."""
+    columns = [f"{c.pages} pages" for c in results.crawls]
+    rows: list[tuple[str, list[str]]] = []
+
+    def row(name: str, value: Callable[[CrawlFigures], str]) -> None:
+        rows.append((name, [value(c) for c in results.crawls]))
+
+    row("crawl wall time", lambda c: f"{c.wall_seconds:.1f} s (spider {c.spider_seconds or 0:.1f} s)")
+    row("pages/s (listed in the feed / wall time)", lambda c: f"{c.pages_per_second:.1f}")
+    row("stored / rejected / lost", lambda c: f"{c.stored} / {c.rejected} / {c.lost}")
+    row("ERROR lines in the crawl log", lambda c: str(c.log_errors))
+    row("CPU: all crawl processes / loopback server", lambda c: f"{c.cpu_seconds_crawl_processes:.0f} s / "
+                                                                f"{c.cpu_seconds_server:.0f} s")
+    for kind in ("crawl", "worker", "fork server", "resource tracker"):
+        row(f"{kind}: count, peak RSS (max / sum), CPU",
+            lambda c, kind=kind: _kind_cell(c.processes.get(kind)))
+    row("all processes: peak total RSS / PSS", lambda c: f"{c.tree_peak_rss_mb:.0f} MB / {c.tree_peak_pss_mb:.0f} MB")
+    row("crawl stats tomtalks/memory/* (MB)", lambda c: ", ".join(
+        f"{k.removeprefix('tomtalks/memory/')} {v}" for k, v in c.crawl_stats.items() if "memory" in k))
+    row("store batches / largest", lambda c: f"{c.crawl_stats.get('tomtalks/store/batches')} / "
+                                             f"{c.crawl_stats.get('tomtalks/store/largest_batch')}")
+    row("load average before → after", lambda c: f"{c.load_before[0]:.2f} → {c.load_after[0]:.2f}")
+    row("reactor", lambda c: c.reactor)
+    lines = [f"| metric | {' | '.join(columns)} |", f"|---|{'---|' * len(columns)}"]
+    lines += [f"| {name} | {' | '.join(values)} |" for name, values in rows]
+    lines += ["", "| single process, same pages as the first crawl | pages/s |", "|---|---|",
+              f"| bare `trafilatura.extract` | {results.bare_trafilatura_pages_per_second:.1f} |",
+              f"| our `extract_issue` | {results.extract_issue_pages_per_second:.1f} |",
+              "", "| target | measured |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in results.targets.items()]
+    lines += ["", "Settings: " + ", ".join(f"`{k}={v}`" for k, v in results.settings.items()),
+              f"CPUs: {results.cpus}; " + ", ".join(f"{k} {v}" for k, v in results.versions.items())]
     return "\n".join(lines)
+
+
+def _kind_cell(kind: dict[str, float] | None) -> str:
+    if not kind:
+        return "–"
+    return (f"{kind['count']:.0f}, {kind['peak_max_mb']:.0f} / {kind['peak_sum_mb']:.0f} MB, "
+            f"{kind['cpu_s']:.0f} s")
 
 
 # Main ----------------------------------------------------------------------------------------
@@ -366,11 +447,21 @@ def table(results: Results) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=DEFAULT_PAGES, help="pages to crawl and extract (default 1000)")
+    parser.add_argument("--pages", default=",".join(map(str, DEFAULT_PAGES)),
+                        help="pages per crawl, comma-separated (default 2000); the first sets the extraction "
+                             "comparison, a crawl of 10000 or more is checked against the memory targets")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting for the crawls (repeatable), e.g. --set EXTRACT_WORKERS=0")
     parser.add_argument("--out", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
-    if args.pages < 1:
+    try:
+        args.pages = [int(n) for n in args.pages.split(",")]
+    except ValueError:
+        parser.error("--pages takes numbers separated by commas")
+    if min(args.pages) < 1:
         parser.error("--pages must be at least 1")
+    if any("=" not in item for item in args.set):
+        parser.error("--set takes NAME=VALUE")
     return args
 
 
@@ -384,21 +475,35 @@ def main(argv: list[str] | None = None) -> int:
     if not pages:
         print(f"no *.html.gz pages in {PAGES_DIR}", file=sys.stderr)
         return 2
-    texts = repeat_to(pages, args.pages)
-    progress(f"loaded {len(pages)} distinct pages, repeated to {len(texts)}")
-
+    settings = {**CRAWL_SETTINGS, **dict(item.split("=", 1) for item in args.set)}
+    progress(f"loaded {len(pages)} distinct pages; crawls of {', '.join(map(str, args.pages))} pages; "
+             f"load average {os.getloadavg()[0]:.2f}")
+    crawls: list[CrawlFigures] = []
     try:
         with tempfile.TemporaryDirectory(prefix="tomtalks-bench-") as workdir:
-            result, base_url = crawl(texts, Path(workdir))
+            for count in args.pages:
+                crawls.append(crawl(repeat_to(pages, count), Path(workdir), settings))
     except CrawlFailed as error:
         print(f"the benchmark crawl failed, no figures: {error}", file=sys.stderr)
         return 1
-    min_words = crawl_settings(CRAWL_SETTINGS).getint("MIN_ISSUE_WORDS")
+    texts = repeat_to(pages, args.pages[0])
     bare_seconds, _ = time_each("bare trafilatura", texts, bare_trafilatura)
-    ours_seconds, passing = time_each("extract_issue", texts, our_extraction(base_url, min_words))
-
-    results = summarize(texts, min(len(pages), len(texts)), result, bare_seconds, ours_seconds, passing)
-    print(table(results))
+    min_words = crawl_settings(settings).getint("MIN_ISSUE_WORDS")
+    ours_seconds, _ = time_each("extract_issue", texts, our_extraction(min_words))
+    bare_rate = len(texts) / bare_seconds
+    ratio = crawls[0].pages_per_second / bare_rate
+    results = Results(
+        distinct_pages=len(pages),
+        crawls=crawls,
+        bare_trafilatura_pages_per_second=round(bare_rate, 2),
+        extract_issue_pages_per_second=round(len(texts) / ours_seconds, 2),
+        ratio_crawl_to_bare=round(ratio, 3),
+        targets=check_targets(crawls, ratio),
+        settings=effective_settings(settings),
+        cpus=os.cpu_count(),
+        versions=package_versions(),
+    )
+    print(tables(results))
     if args.out:
         args.out.write_text(json.dumps(asdict(results), indent=2) + "\n", encoding="utf-8")
         progress(f"wrote {args.out}")

@@ -1,6 +1,9 @@
-"""Validate stage: refuse what is not a real issue (auth walls, empty or teaser bodies).
+"""Validate stage: refuse what is not a real issue (auth walls, empty or teaser bodies), and let
+nothing hostile through to the archive.
 
-Everything refused raises ``Rejected`` with a reason, which the store pipeline records.
+Everything refused raises ``Rejected`` with a reason, which the store pipeline records. An accepted
+issue's Markdown links and URL metadata are held to the HTML sanitiser's URL allow-list here, the
+last stage before storage, whatever produced them.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from pipelines.rejection import Rejected
+from tomtalks_scraper.extraction.issue import ExtractedIssue
+from tomtalks_scraper.extraction.sanitize import is_safe_url, sanitize_markdown
 from tomtalks_scraper.items import IssuePage
-
-#: URL fragments of sign-in pages that sites redirect robots to instead of the issue.
-AUTH_WALL_MARKERS = ("/authwall", "/uas/login", "/login?", "/signin?", "/checkpoint/")
+from tomtalks_scraper.urls import is_sign_in_page
 
 
 class ValidatePipeline:
@@ -27,7 +30,7 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, IssuePage):
             return item
-        if any(marker in item.final_url for marker in AUTH_WALL_MARKERS):
+        if is_sign_in_page(item.final_url):
             raise Rejected("refused", f"redirected to a sign-in page ({item.final_url}); retried next run")
         issue = item.extracted
         if issue is None:
@@ -46,4 +49,14 @@ class ValidatePipeline:
             )
         if not issue.title:
             raise Rejected("no_title", "the page has no title in its metadata, headings or <title>")
+        disarm(issue)
         return item
+
+
+def disarm(issue: ExtractedIssue) -> None:
+    """No ``javascript:`` or ``data:`` URL in the Markdown body, the cover image or the canonical URL."""
+    issue.body_markdown = sanitize_markdown(issue.body_markdown)
+    if not is_safe_url(issue.image):
+        issue.image = None
+    if not is_safe_url(issue.canonical_url):
+        issue.canonical_url = None

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from storage import queries
+from storage import queries, work_queries, works
 from storage.db import make_engine, resolve_database_url, session_factory, transaction
 from storage.queries import IssueDetail, IssueFilter, IssueSummary, NewsletterStats, SearchHit, Sort
 from storage.writes import SaveResult, record_rejection, upsert_issue
@@ -104,6 +104,35 @@ class Archive:
         from storage.exports import export  # the exporters import ebooklib lazily; keep reads light
 
         return export(self, format, out, where or IssueFilter(limit=None), progress)
+
+    # Copies and duplicates (storage/works.py) --------------------------------------------------
+
+    def duplicates(self) -> list[dict[str, Any]]:
+        """Works of near-duplicate issues (primary first, with similarity and reasons), then farm copies
+        whose original is not in the archive. Issues not indexed yet are not in it: see ``index_duplicates``."""
+        with self._sessions() as session:
+            return work_queries.duplicate_groups(session)
+
+    def index_duplicates(self, *, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> int:
+        """Fingerprint and group the issues stored before duplicates were tracked (all with ``rebuild``),
+        200 per transaction; returns how many were indexed. ``progress(done, total)`` after each batch."""
+        with transaction(self._sessions) as session:
+            if rebuild:
+                works.forget_all(session)
+            ids = works.unindexed_ids(session)
+        for start in range(0, len(ids), 200):
+            with transaction(self._sessions) as session:
+                for issue_id in ids[start:start + 200]:
+                    works.index_existing(session, issue_id)
+            if progress:
+                progress(min(start + 200, len(ids)), len(ids))
+        return len(ids)
+
+    def prefer_platforms(self, platforms: list[str]) -> None:
+        """Prefer these platforms, in this order, for the primary copy of every work (kept in the archive,
+        so crawls use it too); an empty list goes back to the default order."""
+        with transaction(self._sessions) as session:
+            works.set_preferred_platforms(session, [p.lower() for p in platforms])
 
     # Writes (one transaction each) -------------------------------------------------------------
 

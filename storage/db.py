@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -111,10 +111,40 @@ def upgrade_schema(engine: Engine) -> None:
         if MigrationContext.configure(connection).get_current_revision() == head:
             _UP_TO_DATE.add(key)
             return
-    with engine.begin() as connection:
+    with engine.connect() as connection, _one_transaction(connection):
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     _UP_TO_DATE.add(key)
+
+
+@contextmanager
+def _one_transaction(connection: Connection) -> Iterator[None]:
+    """Run the block as one transaction, DDL included: committed at the end, rolled back if it raises.
+
+    SQLite can roll back ``CREATE TABLE``, but Python's sqlite3 module only opens a transaction before
+    an INSERT/UPDATE/DELETE, so each DDL statement of a migration used to commit on its own, and a
+    crash mid-migration left tables without their ``alembic_version`` row: every later open then
+    failed on "table already exists". Here the driver's implicit transactions are off and the block
+    starts with ``BEGIN IMMEDIATE`` (which also makes a second process wait for the first to finish
+    migrating, then find the schema current).
+    """
+    driver = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if driver is None:
+        with connection.begin():
+            yield
+        return
+    previous = driver.isolation_level
+    driver.isolation_level = None
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+    finally:
+        driver.isolation_level = previous
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -77,6 +89,10 @@ class Issue(Base):
     volume: Mapped[int | None] = mapped_column(Integer)
     access: Mapped[str] = mapped_column(String(20), default="free")
     gone_at: Mapped[str | None] = mapped_column(String(32))  # the source answered 404/410: kept, marked
+    # Copies and duplicates (storage/works.py): the stable key (platform id or normalised canonical URL),
+    # and the primary copy of this issue's work when this row is not it (hidden from list and search).
+    identity_key: Mapped[str | None] = mapped_column(Text, index=True)
+    copy_of: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), index=True)
 
     newsletter: Mapped[Newsletter] = relationship(back_populates="issues")
     revisions: Mapped[list[IssueRevision]] = relationship(
@@ -203,3 +219,112 @@ class CrawlRunSource(Base):
     finish_reason: Mapped[str | None] = mapped_column(String(80))
 
     run: Mapped[CrawlRun] = relationship(back_populates="sources")
+
+
+# Copies and duplicates (storage/works.py, docs/schema.md) ---------------------------------------------
+
+
+class Work(Base):
+    """One text published several times (cross-posts, a content farm's copy): its issues and the primary one."""
+
+    __tablename__ = "works"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    primary_issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"))
+    created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    updated_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class WorkMember(Base):
+    """An issue's place in a work: which member it was matched to, how similar, and why."""
+
+    __tablename__ = "work_members"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)
+    matched_issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"))
+    similarity: Mapped[float | None] = mapped_column(Float)  # Jaccard of the two texts' shingles
+    containment: Mapped[float | None] = mapped_column(Float)  # shared / the smaller text's shingles
+    reason: Mapped[str] = mapped_column(String(40))  # near_duplicate, same_identity
+    joined_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class IssueAlias(Base):
+    """A URL that served the issue or that it declares as its own (canonical, og:url, AMP), normalised."""
+
+    __tablename__ = "issue_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # fetched, canonical, og:url, amp
+    first_seen_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    last_seen_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class IssueFingerprint(Base):
+    """The MinHash signature of an issue's body (storage/fingerprints.py) and what it was made from.
+
+    ``line_hashes`` are the body's paragraphs (CRC-32 of their words), the key to its rows in
+    ``issue_lines``; ``newsletter_id`` is the newsletter those rows were filed under.
+    """
+
+    __tablename__ = "issue_fingerprints"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    newsletter_id: Mapped[int] = mapped_column(Integer)
+    shingles: Mapped[int] = mapped_column(Integer)  # distinct shingles outside the newsletter's boilerplate
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # NUM_BINS little-endian uint32, or NULL
+    line_hashes: Mapped[bytes] = mapped_column(LargeBinary)
+    computed_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class FingerprintBand(Base):
+    """LSH index: one row per band of a signature. Issues sharing bands are candidate duplicates.
+
+    No foreign key (an index-organised table of two integers, millions of rows): ``storage.works``
+    deletes an issue's rows itself, recomputing their keys from the stored signature.
+    """
+
+    __tablename__ = "fingerprint_bands"
+    __table_args__ = (PrimaryKeyConstraint("band_key", "issue_id"), {"sqlite_with_rowid": False})
+
+    band_key: Mapped[int] = mapped_column(Integer)
+    issue_id: Mapped[int] = mapped_column(Integer)
+
+
+class IssueLine(Base):
+    """Which issues of a newsletter hold a paragraph: a paragraph in many is the newsletter's boilerplate
+    (intro, sign-off), left out when comparing texts."""
+
+    __tablename__ = "issue_lines"
+    __table_args__ = (PrimaryKeyConstraint("line_hash", "newsletter_id", "issue_id"), {"sqlite_with_rowid": False})
+
+    line_hash: Mapped[int] = mapped_column(Integer)
+    newsletter_id: Mapped[int] = mapped_column(Integer)
+    issue_id: Mapped[int] = mapped_column(Integer)
+
+
+class IssueCopy(Base):
+    """Why a page looks like a content-farm copy (extraction/copies.py), and what it claimed of itself."""
+
+    __tablename__ = "issue_copies"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True)
+    is_farm: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    likely_original_url: Mapped[str | None] = mapped_column(Text)
+    claimed_author: Mapped[str | None] = mapped_column(Text)  # what the copy said, not trusted
+    claimed_published_at: Mapped[str | None] = mapped_column(String(32))
+    checked_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class ArchiveSetting(Base):
+    """Settings kept with the archive, read by every process writing to it (e.g. ``prefer_platforms``)."""
+
+    __tablename__ = "archive_settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)

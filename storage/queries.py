@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, column, func, literal_c
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from storage import work_queries
 from storage.models import Issue, IssueLink, Newsletter, RejectedPage
 from storage.writes import decompress_html
 
@@ -97,6 +98,9 @@ class IssueDetail(IssueSummary, total=False):
     body_html: str
     links: list[dict[str, Any]]
     raw_html: str | None
+    copy_of: dict[str, Any] | None  # the primary copy when this issue is a copy of it (storage/works.py)
+    copy: dict[str, Any] | None  # content-farm evidence: is_farm, score, reasons, likely_original_url, claims
+    aliases: list[str]
 
 
 class NewsletterStats(TypedDict):
@@ -119,6 +123,8 @@ class IssueFilter:
     and accents ignored, the last word as a beginning ("tom popo" finds "Tom Popomaronis"; on
     databases without FTS5, a case-insensitive substring); ``access`` is an exact state (``free``,
     ``paid_preview``, ``paid_full``, ``login_wall``, ``refused``); ``limit=None`` means all.
+    ``with_copies=False`` leaves out issues that are copies of another issue of the archive
+    (``issues.copy_of``, storage/works.py), as ``tomtalks list`` and ``search`` do by default.
     """
 
     newsletter: str | None = None
@@ -127,6 +133,7 @@ class IssueFilter:
     author: str | None = None
     access: str | None = None
     limit: int | None = 50
+    with_copies: bool = True
 
     def conditions(self, *, fts: bool = False) -> list[ColumnElement[bool]]:
         """The WHERE clauses on ``issues``, written so SQLite's planner picks the right index.
@@ -157,6 +164,8 @@ class IssueFilter:
                 clauses.append(Issue.author.icontains(self.author, autoescape=True))
         if self.access:
             clauses.append(Issue.access == self.access)
+        if not self.with_copies:
+            clauses.append(Issue.copy_of.is_(None))
         return clauses
 
     def apply(self, query: Select, *, fts: bool = False) -> Select:
@@ -201,12 +210,13 @@ def get_issue(session: Session, key: str | int, with_raw_html: bool = False) -> 
     else:
         issue = session.scalars(
             select(Issue).where((Issue.url == key) | (Issue.canonical_url == key)).order_by(Issue.id)
-        ).first()
+        ).first() or work_queries.issue_by_alias(session, str(key))
     if issue is None:
         raise QueryError(f"no issue {key!r} in this archive (try `tomtalks list` or `tomtalks search`)")
     data: dict[str, Any] = {name: getattr(issue, name) for name in DETAIL_COLUMNS}
     data["newsletter"] = issue.newsletter.name
     data["links"] = [{"position": link.position, "url": link.url, "text": link.text} for link in issue.links]
+    data.update(work_queries.copy_details(session, issue.id, issue.copy_of))  # copy_of, copy, aliases
     if with_raw_html:
         data["raw_html"] = decompress_html(issue.raw_html_gz)
     return data  # type: ignore[return-value]

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from storage import works
 from storage.models import Issue, IssueLink, IssueRevision, Newsletter, RejectedPage, utc_now_iso
 
 ISSUE_FIELDS = (
@@ -115,20 +116,22 @@ def upsert_issue(
     issue.gone_at = None
     for name, value in values.items():
         setattr(issue, name, value)
-    if links is not None:
-        issue.links.clear()
-        session.flush()  # delete the old rows before inserting new ones at the same positions
-        issue.links.extend(IssueLink(position=i, url=url, text=text) for i, (url, text) in enumerate(links))
     issue.newsletter = owner
     issue.fetched_at = now
     if raw_html is not None:
         issue.raw_html_gz = compress_html(raw_html)
+    if links is not None:
+        if not created:  # a new issue has no stored links: no query for them, one INSERT with every column
+            issue.links.clear()
+            session.flush()  # delete the old rows before inserting new ones at the same positions
+        issue.links.extend(IssueLink(position=i, url=url, text=text) for i, (url, text) in enumerate(links))
     session.flush()
     # A page stored now is no longer a failure.
     rejected = session.scalar(select(RejectedPage).where(RejectedPage.url == url))
     if rejected is not None:
         session.delete(rejected)
-    return SaveResult(issue.id, created, changed)
+    # Identity, aliases, copy evidence, duplicate grouping (storage/works.py); may fold an alias into its issue.
+    return works.after_upsert(session, issue, SaveResult(issue.id, created, changed), url=url, raw_html=raw_html)
 
 
 def keep_revision(issue: Issue, now: str) -> None:

@@ -7,7 +7,7 @@ An issue reached through a feed, a sitemap and a shared link carries different q
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 #: Query parameters that only track the reader; dropped from stored URLs.
 TRACKING_PARAMS = frozenset(
@@ -19,6 +19,9 @@ TRACKING_PARAMS = frozenset(
     }
 )
 TRACKING_PREFIXES = ("utm_", "trk_", "mc_", "hsa_", "pk_", "mtm_")
+
+#: URL fragments of sign-in pages that sites redirect robots to instead of the issue.
+AUTH_WALL_MARKERS = ("/authwall", "/uas/login", "/login?", "/signin?", "/checkpoint/")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MULTI_SLASH = re.compile(r"/{2,}")
@@ -36,22 +39,98 @@ def normalize_url(url: str) -> str:
     Lower-cases scheme and host, drops default ports, fragments and tracking parameters, sorts
     the remaining query, and collapses repeated slashes. The path's case and trailing slash are
     kept: many servers treat them as different pages.
+
+    Never raises, and ``normalize_url(normalize_url(u)) == normalize_url(u)``: feeds and pages hand
+    us any text as a link, and one broken link must not stop the listing it is in. Text that cannot
+    be taken apart as a URL (``http://[oops/``, a port of ``99999``), or whose normal form would read
+    differently a second time (control characters in the host), is its own normal form, stripped;
+    ``is_fetchable`` keeps such text from ever being requested.
     """
-    parts = urlsplit(url.strip())
+    text = url.strip()
+    normal = _normal_form(text)
+    if normal is None or _normal_form(normal) != normal:
+        return text
+    return normal
+
+
+def _normal_form(text: str) -> str | None:
+    """One pass of normalisation; None when ``urlsplit`` cannot take ``text`` apart."""
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return None
     scheme = parts.scheme.lower() or "http"
-    host = (parts.hostname or "").lower()
-    port = parts.port
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     path = _MULTI_SLASH.sub("/", parts.path) or "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), "")).strip()
+
+
+def is_fetchable(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL with a host (and a valid port) that a request can be made for."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host)
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without ``user:password@``, and the (user, password) it carried (None when none).
+
+    A password must travel in a header, never in a URL: URLs are logged and stored.
+    """
+    try:
+        parts = urlsplit(url)
+        user, password, host, port = parts.username, parts.password, parts.hostname, parts.port
+    except ValueError:
+        return url, None
+    if user is None and password is None:
+        return url, None
+    netloc = (f"[{host}]" if host and ":" in host else host or "") + (f":{port}" if port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc)), (unquote(user or ""), unquote(password or ""))
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` with the default port written out: what credentials are scoped to."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return ""
+    return f"{scheme}://{host}:{port}"
+
+
+def join_url(base: str, link: str) -> str:
+    """``urljoin(base, link)``, or ``link`` as written when it cannot be read (``http://[oops/``).
+
+    One malformed link in a feed or a page must not stop the others being read; the spider records
+    the unusable one (``bad_url``) since ``is_fetchable`` refuses it.
+    """
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
+
+
+def is_sign_in_page(url: str) -> bool:
+    """Whether ``url`` is a sign-in wall (LinkedIn's ``/authwall?…``, ``/uas/login``, …), not a page of content."""
+    return any(marker in url for marker in AUTH_WALL_MARKERS)
 
 
 def host_of(url: str) -> str:
-    """The lower-cased host name of ``url`` without port ('' when there is none)."""
-    return (urlsplit(url).hostname or "").lower()
+    """The lower-cased host name of ``url`` without port ('' when there is none or it cannot be read)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # "http://[oops/": no host we could fetch from or compare with
+        return ""
 
 
 def same_site(host: str, allowed: set[str]) -> bool:

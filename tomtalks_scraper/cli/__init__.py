@@ -13,7 +13,7 @@ import sys
 from storage import Archive, DatabaseError
 from storage.queries import QueryError
 from tomtalks_scraper import __version__
-from tomtalks_scraper.cli import crawl, demo, export, extract, failures, history, read, serve, sql
+from tomtalks_scraper.cli import crawl, demo, duplicates, export, extract, failures, history, read, serve, sql
 from tomtalks_scraper.cli.common import CliError
 from tomtalks_scraper.crawl import CrawlFailed
 
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (demo, crawl, read, history, failures, extract, export, sql, serve):
+    for module in (demo, crawl, read, history, failures, extract, export, sql, serve, duplicates):
         module.register(commands)
     return parser
 

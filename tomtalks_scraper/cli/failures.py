@@ -14,8 +14,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "failures", help="pages not stored: url, reason, HTTP status, attempts, first and last time",
         description="List the pages crawls fetched (or tried to) but did not store, most recent first. Reasons: "
-                    "http_NNN, refused (HTTP 999/401/403, sign-in walls), network_error, not_html, too_short, "
-                    "no_title, unreadable, extraction_error, bad_feed, bad_sitemap.",
+                    "http_NNN, refused (HTTP 999/401/403, sign-in walls), network_error, timeout, truncated, "
+                    "too_large (over DOWNLOAD_MAXSIZE, gzip bombs), redirect_loop, private_address, not_html, "
+                    "too_short (empty or teaser), no_title, unreadable, extraction_error, bad_url, bad_feed, "
+                    "bad_sitemap.",
     )
     parser.add_argument("--newsletter", help="only pages of this newsletter")
     add_db_option(parser)

@@ -29,6 +29,9 @@ def add_author_access_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--author", help="only issues whose author line contains TEXT (case-insensitive)",
                         metavar="TEXT")
     parser.add_argument("--access", choices=ACCESS, help="only issues with this access state")
+    parser.add_argument("--with-copies", action="store_true",
+                        help="also issues that are copies of another issue (cross-posts, content-farm copies; "
+                             "see `tomtalks duplicates`)")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -72,7 +75,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _filter(args: argparse.Namespace) -> IssueFilter:
     return IssueFilter(newsletter=args.newsletter, since=args.since, until=args.until, limit=args.limit,
-                       author=getattr(args, "author", None), access=getattr(args, "access", None))
+                       author=getattr(args, "author", None), access=getattr(args, "access", None),
+                       with_copies=getattr(args, "with_copies", False))
 
 
 def run_list(args: argparse.Namespace, archive: Archive) -> int:
@@ -97,9 +101,23 @@ def run_show(args: argparse.Namespace, archive: Archive) -> int:
     for label, key in (("newsletter", "newsletter"), ("author", "author"), ("published", "published_at"),
                        ("url", "url"), ("words", "word_count"), ("fetched", "fetched_at")):
         out.print(f"[dim]{label:>10}:[/dim] {escape(str(issue[key] or '—'))}")
+    if copy_line := _copy_line(issue):
+        out.print(f"[dim]{'copy of':>10}:[/dim] {escape(copy_line)}")
     out.print()
     out.print(escape(issue[SHOW_FORMATS[args.format]]))
     return 0
+
+
+def _copy_line(issue: dict) -> str | None:
+    """"copy of #12 Title — URL", or of the likely original of a content-farm copy not in the archive."""
+    evidence = issue.get("copy") or {}
+    farm = " (content-farm copy: " + "; ".join(r.split(":")[0] for r in evidence["reasons"]) + ")" if evidence.get(
+        "is_farm") else ""
+    if primary := issue.get("copy_of"):
+        return f"#{primary['id']} {primary['title'] or '(untitled)'} — {primary['url']}{farm}"
+    if farm:
+        return f"{evidence.get('likely_original_url') or 'an unknown original'} (not in the archive){farm}"
+    return None
 
 
 def highlight(snippet: str) -> Text:

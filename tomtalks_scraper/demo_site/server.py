@@ -6,6 +6,7 @@ a crawl fetched.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
@@ -18,10 +19,29 @@ from urllib.parse import urlsplit
 
 @dataclass
 class Page:
+    """One answer. ``headers`` are sent as given; a ``Content-Length`` among them replaces the real one
+    (a server that lies about its length). ``delay`` makes this one page slow; ``send_length=False``
+    sends no length at all: the body ends when the connection closes, as with streamed answers."""
+
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    send_length: bool = True
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up early (a timeout, a size limit, a killed crawl) is normal here, not an error."""
+
+    daemon_threads = True
+    # The default backlog of 5 drops connections when a crawl opens 16 at once; the client then retries
+    # after a second, which a test with a short DOWNLOAD_TIMEOUT would see as timeouts.
+    request_queue_size = 128
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class LocalSite:
@@ -33,14 +53,16 @@ class LocalSite:
 
     def __init__(self, pages: dict[str, Page] | None = None,
                  build: Callable[[str], dict[str, Page]] | None = None, *,
-                 honour_conditional: bool = True, delay: float = 0.0) -> None:
+                 honour_conditional: bool = True, delay: float = 0.0, host: str = "127.0.0.1") -> None:
         self.pages: dict[str, Page] = dict(pages or {})
         self._build = build
         self.honour_conditional = honour_conditional  # answer 304 to matching If-None-Match / If-Modified-Since
         self.delay = delay  # seconds to wait before each answer (a slow server)
+        self.host = host  # another loopback address (127.0.0.2) stands for a second machine
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.log: list[tuple[float, str]] = []  # (monotonic time, path) of every request
+        self.headers: dict[str, list[dict[str, str]]] = {}  # the request headers, per path, in order
         self.first_answers: dict[str, list[Page]] = {}  # answers given (once each) before the page itself
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -65,11 +87,12 @@ class LocalSite:
                 key = f"{path}?{query}" if query and f"{path}?{query}" in site.pages else path
                 site.requests[key] += 1
                 site.log.append((time.monotonic(), key))
-                if site.delay:
-                    time.sleep(site.delay)
+                site.headers.setdefault(key, []).append(dict(self.headers.items()))
                 queued = site.first_answers.get(key)
                 page = (queued.pop(0) if queued else site.pages.get(key)) or Page(
                     b"<html><body><h1>Not found</h1></body></html>", status=404)
+                if site.delay or page.delay:
+                    time.sleep(site.delay + page.delay)
                 if site.honour_conditional and page.status == 200 and self._not_modified(page):
                     site.not_modified[key] += 1
                     self.send_response(304)
@@ -77,7 +100,8 @@ class LocalSite:
                     return
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(page.body)))
+                if page.send_length and "Content-Length" not in page.headers:
+                    self.send_header("Content-Length", str(len(page.body)))
                 for name, value in page.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
@@ -92,8 +116,7 @@ class LocalSite:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer((self.host, 0), Handler)
         if self._build is not None:
             self.pages.update(self._build(self.base_url))
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-site", daemon=True)

@@ -1,19 +1,22 @@
 """Read RSS 2.0, RSS 1.0 (RDF) and Atom feeds into issue links with what the feed says about them.
 
 Parsed with lxml in a locked-down mode: no entity expansion, no network, no DTD loading, so a
-hostile feed (billion laughs, external entities) expands nothing and reads no local file.
+hostile feed (billion laughs, external entities) expands nothing and reads no local file. The
+DOCTYPE is dropped first (``xml_safety``), so such a feed's real entries are still read; a feed so
+broken that nothing can be read from it is a ``FeedError``, never an empty success.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from lxml import etree
 
+from tomtalks_scraper.discovery.xml_safety import strict_error, without_doctype
 from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import clean_text
 from tomtalks_scraper.items import DiscoveryHints
+from tomtalks_scraper.urls import join_url
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -73,6 +76,7 @@ def _child(element: etree._Element, *names: str) -> etree._Element | None:
 
 def parse_feed(body: bytes, base_url: str) -> Feed:
     """Entries of an RSS or Atom document, links made absolute against ``base_url``."""
+    body = without_doctype(body)
     try:
         root = etree.fromstring(body, parser=_parser())
     except etree.XMLSyntaxError as error:
@@ -81,17 +85,21 @@ def parse_feed(body: bytes, base_url: str) -> Feed:
         raise FeedError("empty document")
     kind = _local(root)
     if kind == "feed":
-        return _parse_atom(root, base_url)
-    if kind in ("rss", "rdf"):
-        return _parse_rss(root, base_url)
-    raise FeedError(f"root element <{kind}> is neither RSS nor Atom")
+        feed = _parse_atom(root, base_url)
+    elif kind in ("rss", "rdf"):
+        feed = _parse_rss(root, base_url)
+    else:
+        raise FeedError(f"root element <{kind}> is neither RSS nor Atom")
+    if not feed.entries and (error := strict_error(body)):
+        raise FeedError(f"not well-formed XML, no entry could be read: {error}")
+    return feed
 
 
 def _parse_rss(root: etree._Element, base_url: str) -> Feed:
     channel = _child(root, "channel")
     feed = Feed(title=_text(_child(channel, "title")) if channel is not None else None)
     if channel is not None and (link := _text(_child(channel, "link"))):
-        feed.home_url = urljoin(base_url, link)
+        feed.home_url = join_url(base_url, link)
     items = [e for e in root.iter() if _local(e) == "item"]
     for item in items:
         link = _text(_child(item, "link"))
@@ -103,7 +111,7 @@ def _parse_rss(root: etree._Element, base_url: str) -> Feed:
         author = _text(_child(item, "creator")) or _text(_child(item, "author"))
         feed.entries.append(
             FeedEntry(
-                url=urljoin(base_url, link),
+                url=join_url(base_url, link),
                 hints=DiscoveryHints(
                     title=_text(_child(item, "title")),
                     author=author,
@@ -126,9 +134,9 @@ def _atom_link(element: etree._Element, rel: str) -> str | None:
 def _parse_atom(root: etree._Element, base_url: str) -> Feed:
     feed = Feed(title=_text(_child(root, "title")))
     if home := _atom_link(root, "alternate"):
-        feed.home_url = urljoin(base_url, home)
+        feed.home_url = join_url(base_url, home)
     if following := _atom_link(root, "next"):
-        feed.next_url = urljoin(base_url, following)
+        feed.next_url = join_url(base_url, following)
     for entry in root:
         if _local(entry) != "entry":
             continue
@@ -138,7 +146,7 @@ def _parse_atom(root: etree._Element, base_url: str) -> Feed:
         author = _child(entry, "author")
         feed.entries.append(
             FeedEntry(
-                url=urljoin(base_url, link),
+                url=join_url(base_url, link),
                 hints=DiscoveryHints(
                     title=_text(_child(entry, "title")),
                     author=_text(_child(author, "name")) if author is not None else None,

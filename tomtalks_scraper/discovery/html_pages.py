@@ -8,11 +8,11 @@ link never followed is an issue silently missing from the archive.
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from tomtalks_scraper.urls import normalize_url
+from tomtalks_scraper.urls import is_fetchable, join_url, normalize_url
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
 ARTICLE_JSON_LD = re.compile(r'"@type"\s*:\s*\[?\s*"(?:Article|NewsArticle|BlogPosting|ReportageNewsArticle)"')
@@ -39,7 +39,7 @@ def feed_links(page: Selector, base_url: str) -> list[str]:
         if (link.attrib.get("type") or "").lower().split(";")[0].strip() in FEED_TYPES:
             href = link.attrib.get("href")
             if href and "/comments/" not in href:
-                found.append(urljoin(base_url, href))
+                found.append(join_url(base_url, href))
     return found
 
 
@@ -71,13 +71,15 @@ def pagination_links(page: Selector, base_url: str) -> list[str]:
 def issue_links(page: Selector, base_url: str) -> list[str]:
     """Same-host links from the page's content (not header, nav, footer or aside) that may be issues."""
     base = normalize_url(base_url)
-    home = normalize_url(urljoin(base_url, "/"))
+    home = normalize_url(join_url(base_url, "/"))
     pages = set(pagination_links(page, base_url))
     candidates = []
     for anchor in page.xpath("//body//a[@href]"):
         if anchor.xpath(CHROME):
             continue
-        href = urljoin(base_url, anchor.attrib["href"])
+        href = join_url(base_url, anchor.attrib["href"])
+        if not is_fetchable(href):  # "http://[oops/", "javascript:…": nothing to follow
+            continue
         path = urlsplit(href).path
         if NOT_ISSUE_PATH.search(path) or PAGE_NUMBER.search(href):
             continue
@@ -92,7 +94,9 @@ def _same_host_unique(links: list[str], base_url: str) -> list[str]:
     seen: set[str] = set()
     result = []
     for link in links:
-        absolute = urljoin(base_url, link)
+        absolute = join_url(base_url, link)
+        if not is_fetchable(absolute):
+            continue
         parts = urlsplit(absolute)
         key = normalize_url(absolute)
         if parts.scheme in ("http", "https") and parts.hostname == host and key not in seen:

@@ -1,14 +1,17 @@
 """Run trafilatura once per page and render its body as text, Markdown and sanitised HTML.
 
 One ``bare_extraction`` call gives trafilatura's XML body; the three renderings are made from
-that tree, so a page is parsed and scored once instead of once per output format.
+that tree, so a page is parsed and scored once instead of once per output format. trafilatura's
+own metadata pass is left out of that call: the three fields we use as fallbacks come from
+``fallback_meta.py`` (same values, a third of the cost).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trafilatura
 from lxml import etree
@@ -17,6 +20,7 @@ from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.settings import Document
 from trafilatura.xml import xmltotxt
 
+from tomtalks_scraper.extraction.fallback_meta import FallbackMetadata
 from tomtalks_scraper.extraction.sanitize import sanitize_html
 
 _WORDS = re.compile(r"\w+")
@@ -30,6 +34,20 @@ class Body:
     title: str | None = None  # trafilatura's own metadata, used only as the last fallback
     author: str | None = None
     sitename: str | None = None
+    #: Computes trafilatura's author on demand (it costs a pruned copy of the page; rarely needed).
+    author_lookup: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
+
+    def fallback_author(self) -> str | None:
+        """trafilatura's guess at the author (``author``, or computed now when it was left for later)."""
+        if self.author is None and self.author_lookup is not None:
+            self.author, self.author_lookup = self.author_lookup(), None
+        return self.author
+
+
+class PageDocument(Document):
+    """trafilatura's ``Document`` with our fallback metadata attached (its slots copied over)."""
+
+    __slots__ = ("fallback",)
 
 
 def run_trafilatura(tree: lxml_html.HtmlElement, url: str) -> Body:
@@ -50,7 +68,7 @@ def trafilatura_document(tree: lxml_html.HtmlElement, url: str, favor_precision:
     document = trafilatura.bare_extraction(
         tree,
         url=url,
-        with_metadata=True,
+        with_metadata=False,  # the same body; fallback_meta gives the three fields we use
         include_comments=False,
         include_formatting=True,
         include_links=True,
@@ -61,7 +79,17 @@ def trafilatura_document(tree: lxml_html.HtmlElement, url: str, favor_precision:
     )
     if document is None or document.body is None:
         return None
-    return document
+    return _with_fallback(document, FallbackMetadata(tree, url))
+
+
+def _with_fallback(document: Document, fallback: FallbackMetadata) -> PageDocument:
+    page = PageDocument()
+    for name in Document.__slots__:
+        if hasattr(document, name):
+            setattr(page, name, getattr(document, name))
+    page.title, page.sitename, page.author = fallback.title, fallback.sitename, None
+    page.fallback = fallback
+    return page
 
 
 def render_body(document: Document | None) -> Body:
@@ -79,7 +107,13 @@ def render_body(document: Document | None) -> Body:
         title=document.title,
         author=document.author,
         sitename=document.sitename,
+        author_lookup=_author_lookup(document),
     )
+
+
+def _author_lookup(document: Document) -> Callable[[], str | None] | None:
+    fallback = getattr(document, "fallback", None)
+    return (lambda: fallback.author) if fallback is not None else None
 
 
 def _without_link_markup(body: etree._Element) -> etree._Element:

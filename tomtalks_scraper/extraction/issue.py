@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
@@ -103,13 +104,50 @@ def _plausible_author(name: str | None) -> str | None:
     return name
 
 
+#: The link attributes that can reach what we store: link targets, and image sources (trafilatura reads
+#: ``src``; what it keeps of other elements carries no link). The canonical ``<link href>`` counts too
+#: (trafilatura's fallback site name reads it).
+_LINK_ATTRIBUTES = ("href", "src")
+_HAS_LINK = etree.XPath("//*[@href or @src]")
+_BASE = etree.XPath("//base[@href]|//x:base[@href]", namespaces={"x": "http://www.w3.org/1999/xhtml"})
+
+
 def _absolute_links(tree: lxml_html.HtmlElement, url: str) -> None:
     """Resolve relative links and images against the page URL (and its ``<base href>``), so a stored
-    body's ``#note-1`` or ``older-post`` points where the page pointed."""
+    body's ``#note-1`` or ``older-post`` points where the page pointed.
+
+    What lxml's ``make_links_absolute(url, resolve_base_href=True, handle_failures="discard")`` does,
+    limited to ``_LINK_ATTRIBUTES``: lxml rewrites every link-like attribute, stylesheet and refresh
+    header of the page (about 5 ms a page), which trafilatura then throws away. A ``<base href>``
+    (rare) still goes through lxml itself, whose first pass stops at the first unusable link.
+    """
     try:
-        tree.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+        base_href = None
+        for base in _BASE(tree):
+            base_href = base.get("href")
+            base.drop_tree()
+        if base_href:
+            tree.make_links_absolute(base_href, resolve_base_href=False)
     except ValueError:
-        pass  # an unusable page URL: links stay as written
+        return  # an unusable page URL: links stay as written (as lxml leaves them)
+    joined: dict[str, str | None] = {}
+    for element in _HAS_LINK(tree):
+        attributes = element.attrib
+        for name in _LINK_ATTRIBUTES:
+            link = attributes.get(name)
+            if link is None:
+                continue
+            key = link.strip()
+            if key not in joined:
+                try:
+                    joined[key] = urljoin(url, key)
+                except ValueError:
+                    joined[key] = None  # lxml's "discard": the attribute goes
+            absolute = joined[key]
+            if absolute is None:
+                del attributes[name]
+            elif absolute != link:
+                attributes[name] = absolute
 
 
 def unwrap_any(url: str) -> str:
@@ -152,7 +190,7 @@ def extract_issue(
     title = choose_title([meta.title, hints.title, clean_text(h1), body.title, html_title], site_names, body.text)
     body = drop_leading_title(body, [title, meta.title, h1, hints.title, body.title])
     authors = meta.authors or ([hints.author] if hints.author else [])
-    if not authors and (guess := _plausible_author(body.author)):
+    if not authors and (guess := _plausible_author(body.fallback_author())):
         authors = [guess]
     numbering = parse_numbering(title)
 

@@ -143,25 +143,52 @@ def _meta(tree: lxml_html.HtmlElement, *keys: str) -> str | None:
     return None
 
 
+class _MetaIndex:
+    """``_meta`` for many keys in one pass over the page's ``<meta>`` tags instead of three XPath
+    searches of the whole page per key (about 3 ms a page): the same answers, in the same order."""
+
+    _ATTRIBUTES = ("property", "name", "itemprop")
+
+    def __init__(self, tree: lxml_html.HtmlElement) -> None:
+        self._first: dict[tuple[str, str], str] = {}
+        for element in tree.getroottree().iter("meta"):
+            value = next((v for name, v in element.attrib.items() if name in ("content", "value")), None)
+            if value is None:
+                continue  # the XPath finds no @content or @value here: a later tag may answer
+            for attribute in self._ATTRIBUTES:
+                key = element.get(attribute)
+                if key is not None:
+                    self._first.setdefault((attribute, key), value)
+
+    def __call__(self, *keys: str) -> str | None:
+        for key in keys:
+            for attribute in self._ATTRIBUTES:
+                found = self._first.get((attribute, key))
+                if found is not None and clean_text(found):
+                    return clean_text(found)
+        return None
+
+
 def from_meta_tags(tree: lxml_html.HtmlElement) -> PageMetadata:
     """Metadata from OpenGraph, ``article:*``, Dublin Core and plain meta tags."""
-    author = _meta(tree, "author", "article:author", "dc.creator", "DC.creator", "parsely-author", "sailthru.author")
+    meta = _MetaIndex(tree)
+    author = meta("author", "article:author", "dc.creator", "DC.creator", "parsely-author", "sailthru.author")
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     tags = [clean_text(t) for t in tree.xpath('//meta[@property="article:tag"]/@content')]
     return PageMetadata(
-        title=_meta(tree, "og:title", "twitter:title", "dc.title", "DC.title"),
+        title=meta("og:title", "twitter:title", "dc.title", "DC.title"),
         authors=[author] if author and not author.startswith(("http://", "https://")) else [],
         published_at=to_utc_iso(
-            _meta(tree, "article:published_time", "og:published_time", "datePublished", "dc.date",
-                  "DC.date", "DC.date.issued", "parsely-pub-date", "sailthru.date", "publish-date")
+            meta("article:published_time", "og:published_time", "datePublished", "dc.date",
+                 "DC.date", "DC.date.issued", "parsely-pub-date", "sailthru.date", "publish-date")
         ),
-        updated_at=to_utc_iso(_meta(tree, "article:modified_time", "og:updated_time", "dateModified")),
+        updated_at=to_utc_iso(meta("article:modified_time", "og:updated_time", "dateModified")),
         canonical_url=clean_text(canonical[0]) if canonical else None,
-        site_name=_meta(tree, "og:site_name", "application-name"),
-        description=_meta(tree, "og:description", "description", "twitter:description"),
-        image=_meta(tree, "og:image", "twitter:image"),
+        site_name=meta("og:site_name", "application-name"),
+        description=meta("og:description", "description", "twitter:description"),
+        image=meta("og:image", "twitter:image"),
         tags=[t for t in tags if t],
-        is_article=(_meta(tree, "og:type") or "").lower() == "article",
+        is_article=(meta("og:type") or "").lower() == "article",
     )
 
 

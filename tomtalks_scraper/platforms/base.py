@@ -22,7 +22,6 @@ from tomtalks_scraper.extraction.ensemble import extract_generic_body
 from tomtalks_scraper.extraction.metadata import PageMetadata, read_page_metadata
 from tomtalks_scraper.urls import unwrap_query_redirect
 
-_WS = re.compile(r"\s+")
 #: Set on the document ``preclean`` cut down to a body selector's match.
 CUT_MARKER = "data-tomtalks-cut"
 #: A block titled by a boilerplate heading is dropped only up to this many characters of text.
@@ -68,7 +67,8 @@ def _heading_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def text_of(element: lxml_html.HtmlElement) -> str:
-    return _WS.sub(" ", element.text_content()).strip()
+    """The element's text with whitespace folded (``str.split`` splits on exactly what ``\\s`` matches)."""
+    return " ".join(element.text_content().split())
 
 
 class PlatformAdapter:

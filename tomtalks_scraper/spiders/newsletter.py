@@ -5,24 +5,32 @@ platform adapter recognises the start page (by URL or page markers), its own lis
 sitemaps, archives) are read to find every issue; otherwise generic discovery applies: the page's
 feed, else its archive pagination. The spider only discovers and fetches; extraction, validation
 and storage are the pipelines' work. Links are followed only on the start URLs' hosts.
+
+Whatever a site answers, each URL ends in a recorded outcome: a stored issue or a ``FetchFailure``
+with a reason (``failure_reason`` names timeouts, size limits, redirect loops, private addresses).
+A broken listing, a broken link in it or a misbehaving adapter is recorded and the crawl goes on.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from gzip import BadGzipFile
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import TCPTimedOutError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from storage.crawl_state import UrlState
@@ -32,11 +40,24 @@ from tomtalks_scraper.discovery.feeds import FeedError, looks_like_feed
 from tomtalks_scraper.discovery.html_pages import feed_links, looks_like_issue
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, SITEMAP, Listing, ListingResult
 from tomtalks_scraper.discovery.sitemaps import looks_like_sitemap
+from tomtalks_scraper.discovery.xml_safety import without_doctype
 from tomtalks_scraper.incremental import DEFAULT_SCHEDULE, decide, parse_schedule
 from tomtalks_scraper.items import DiscoveryHints, FetchFailure, IssuePage, NotModified
+from tomtalks_scraper.middlewares import PrivateAddressRefused, RedirectLoop
+from tomtalks_scraper.page_text import looks_binary, page_text
 from tomtalks_scraper.platforms import GENERIC, all_adapters, detect_platform, get_adapter
 from tomtalks_scraper.platforms.base import PlatformAdapter
-from tomtalks_scraper.urls import host_of, normalize_url, same_site
+from tomtalks_scraper.urls import (
+    host_of,
+    is_fetchable,
+    is_sign_in_page,
+    normalize_url,
+    origin_of,
+    same_site,
+    split_credentials,
+)
+
+logger = logging.getLogger(__name__)
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 #: HTTP statuses that mean "the site refuses robots" rather than "the page is broken".
@@ -65,13 +86,14 @@ class NewsletterSpider(scrapy.Spider):
                  refresh: str | None = None, run_id: str | None = None, include: str | None = None,
                  exclude: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.start_urls = [u.strip() for u in (url or "").split(",") if u.strip()]
+        #: origin → (user, password) taken out of start URLs; sent as Basic auth by StartUrlCredentials.
+        self.credentials: dict[str, tuple[str, str]] = {}
+        self.start_urls = [self._without_credentials(u.strip()) for u in (url or "").split(",") if u.strip()]
         if not self.start_urls:
             raise UsageError("no start URL: run `scrapy crawl newsletter -a url=URL` (feed, sitemap, home, "
                              "archive or issue URL; several comma-separated)")
         for start_url in self.start_urls:
-            parts = urlsplit(start_url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+            if not is_fetchable(start_url):
                 raise UsageError(f"{start_url!r} is not an http(s) URL: pass full URLs, e.g. "
                                  "-a url=https://example.com/feed")
         self.newsletter_name = newsletter
@@ -86,6 +108,14 @@ class NewsletterSpider(scrapy.Spider):
         self.include = [re.compile(p) for p in _patterns(include)]
         self.exclude = [re.compile(p) for p in _patterns(exclude)]
         self.states: dict[str, UrlState] = {}
+        self.requested: set[str] = set()  # normalised issue URLs requested in this crawl
+
+    def _without_credentials(self, url: str) -> str:
+        """The start URL without ``user:password@``; the credentials are kept for its origin only."""
+        clean, credentials = split_credentials(url)
+        if credentials:
+            self.credentials[origin_of(clean)] = credentials
+        return clean
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsletterSpider:
@@ -109,20 +139,27 @@ class NewsletterSpider(scrapy.Spider):
 
     def parse_start(self, response: Response) -> Iterator[Any]:
         """Decide what the start URL is and read it as a listing, a platform home, or an issue."""
-        head = response.body[:2048]
+        head = without_doctype(response.body[:65536])[:2048]  # a feed may open with a long DTD
         if looks_like_feed(head) or looks_like_sitemap(head):
             listing = Listing(response.url, FEED if looks_like_feed(head) else SITEMAP)
             yield from self._start_plan(response, self._adapter(None), [listing])
         elif not _is_html(response):
             yield self._failure(response, "not_html", f"start URL serves {_content_type(response)}")
         else:
-            adapter = self._adapter(response)
-            plan = adapter.listings(response.url, response.selector.root)
+            try:
+                adapter = self._adapter(response)
+                plan = adapter.listings(response.url, response.selector.root)
+            except Exception as error:  # noqa: BLE001 - an adapter's bug on one page is recorded, not fatal
+                logger.exception("Reading the start page %s failed", response.url)
+                yield self._failure(response, "unreadable", f"the start page could not be read: "
+                                                            f"{type(error).__name__}: {error}")
+                return
             if plan:
                 yield from self._start_plan(response, adapter, plan)
             elif adapter.name != GENERIC or looks_like_issue(response.selector):
                 # A platform adapter that lists nothing for its own page says: this is one issue.
                 self.listed[response.meta["source"]].add(normalize_url(response.url))
+                self.requested.add(normalize_url(response.url))
                 self.crawler.stats.inc_value(f"tomtalks/source/{response.meta['source']}/fetched")
                 yield self.issue_page(response, DiscoveryHints(source="start"), adapter.name)
             elif feeds := feed_links(response.selector, response.url):
@@ -178,7 +215,9 @@ class NewsletterSpider(scrapy.Spider):
         adapter = get_adapter(response.meta["platform"])
         try:
             result = adapter.parse_listing(listing, response.body, response.url)
-        except (FeedError, ValueError, KeyError, TypeError) as error:
+        except Exception as error:  # noqa: BLE001 - any unreadable listing is recorded and the crawl goes on
+            if not isinstance(error, FeedError | ValueError | KeyError | TypeError):
+                logger.exception("The %s adapter failed on the listing %s", adapter.name, response.url)
             yield self._failure(response, f"bad_{listing.kind}", f"{type(error).__name__}: {error}")
             yield from self._listing_done(response, found=0)
             return
@@ -192,10 +231,16 @@ class NewsletterSpider(scrapy.Spider):
         meta["newsletter"] = meta["newsletter"] or plan.newsletter
         meta["newsletter_url"] = meta["newsletter_url"] or plan.home_url
         for found in result.issues:
+            if not is_fetchable(found.url):
+                yield _bad_link(found.url, meta)
+                continue
             request = self.issue_request(found.url, found.hints, meta, adapter.name)
             if request is not None:
                 yield request
         for following in result.next:
+            if not is_fetchable(following.url):
+                yield _bad_link(following.url, meta)
+                continue
             self.plans[meta["source"]].pending += 1
             yield from self._listing_request(response, following, {**meta, "listing": following,
                                                                    "platform": adapter.name})
@@ -236,11 +281,14 @@ class NewsletterSpider(scrapy.Spider):
         source = meta["source"]
         self.listed[source].add(key)
         self.crawler.stats.set_value(f"tomtalks/source/{source}/listed", len(self.listed[source]))
+        if key in self.requested:  # listed twice (feed and sitemap, or under tracking parameters): one fetch
+            return None
         state = self.states.get(key)
         decision = decide(state, hints, self.now, self.schedule, self.full_refresh)
         if not decision.fetch:
             self.crawler.stats.inc_value(f"tomtalks/source/{source}/skipped")
             return None
+        self.requested.add(key)
         return scrapy.Request(
             url, callback=self.parse_issue, errback=self.on_error, headers=decision.headers,
             meta={**meta, "hints": hints, "platform": platform if platform != GENERIC else "",
@@ -260,8 +308,21 @@ class NewsletterSpider(scrapy.Spider):
             yield NotModified(normalize_url(response.url), response.meta.get("source", ""),
                               response.meta.get("newsletter") or "", _listed_date(response.meta.get("hints")))
             return
+        if is_sign_in_page(response.url) and response.meta.get("redirect_urls"):
+            reasons = response.meta.get("redirect_reasons") or [None]
+            yield FetchFailure(_original_url(response.request), "refused",
+                               f"redirected to a sign-in page ({response.url}); retried next run",
+                               reasons[0] if isinstance(reasons[0], int) else response.status,
+                               response.meta.get("newsletter") or "", response.meta.get("source", ""))
+            return
         if not _is_html(response):
             yield self._failure(response, "not_html", f"issue URL serves {_content_type(response)}")
+            return
+        if looks_binary(response.body, response.encoding):
+            yield self._failure(response, "not_html", "binary data served as HTML")
+            return
+        if not response.body.strip():
+            yield self._failure(response, "too_short", "the page is empty (no bytes of HTML)")
             return
         hints = response.meta.get("hints") or DiscoveryHints(source="link")
         yield self.issue_page(response, hints, response.meta.get("platform") or "")
@@ -272,7 +333,7 @@ class NewsletterSpider(scrapy.Spider):
             url=normalize_url(response.url),
             final_url=response.url,
             status=response.status,
-            html=response.text,
+            html=page_text(response),
             content_type=_content_type(response),
             newsletter=newsletter,
             newsletter_url=response.meta.get("newsletter_url") or response.urljoin("/"),
@@ -295,24 +356,63 @@ class NewsletterSpider(scrapy.Spider):
         request = failure.request
         newsletter = request.meta.get("newsletter") or self.newsletter_name or ""
         source = request.meta.get("source", "")
+        url = _original_url(request)
         if failure.check(HttpError):
             response = failure.value.response
             status = response.status
             reason = "refused" if status in REFUSAL_STATUSES else f"http_{status}"
-            yield FetchFailure(request.url, reason, f"HTTP {status} from {response.url}", status, newsletter, source)
+            yield FetchFailure(url, reason, f"HTTP {status} from {response.url}", status, newsletter, source)
         else:
             error = failure.value
-            reason = "robots_disallowed" if "robots.txt" in str(error) else (
-                "ignored" if failure.check(IgnoreRequest) else "network_error")
-            yield FetchFailure(request.url, reason, f"{type(error).__name__}: {error}", None, newsletter, source)
+            reason = failure_reason(failure)
+            detail = f"{type(error).__name__}: {error}"
+            if reason == "too_large" and not str(error):
+                detail = f"the body grew past DOWNLOAD_MAXSIZE ({self.settings.getint('DOWNLOAD_MAXSIZE')} bytes)"
+            if request.url != url:
+                detail = f"{detail} (redirected from {url})"
+            yield FetchFailure(url, reason, detail, None, newsletter, source)
 
     def _failure(self, response: Response, reason: str, detail: str) -> FetchFailure:
-        return FetchFailure(response.url, reason, detail, response.status, response.meta.get("newsletter") or "",
-                            response.meta.get("source", ""))
+        return FetchFailure(_original_url(response.request) if response.request else response.url, reason, detail,
+                            response.status, response.meta.get("newsletter") or "", response.meta.get("source", ""))
 
     @staticmethod
     def _meta(response: Response) -> dict[str, Any]:
         return {key: response.meta.get(key) for key in ("newsletter", "newsletter_url", "source")}
+
+
+def failure_reason(failure: Failure) -> str:
+    """The recorded reason for a request that got no usable response."""
+    error = failure.value
+    message = str(error)
+    if failure.check(PrivateAddressRefused):
+        return "private_address"
+    if failure.check(RedirectLoop) or (failure.check(IgnoreRequest) and "max redirections" in message):
+        return "redirect_loop"
+    if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError):
+        return "timeout"
+    # Past DOWNLOAD_MAXSIZE Scrapy cancels: with a message when the length was announced, with a bare
+    # CancelledError when it finds out while streaming; a gzip body is checked as it is decompressed.
+    if (failure.check(DownloadCancelledError) and ("max size" in message or not message)) or (
+            failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message):
+        return "too_large"
+    if failure.check(BadGzipFile, zlib.error):
+        return "bad_encoding"  # Content-Encoding says gzip/deflate, the body is not
+    if failure.check(ResponseDataLossError):
+        return "truncated"  # the connection closed before the length the server announced
+    if "robots.txt" in message:
+        return "robots_disallowed"
+    return "ignored" if failure.check(IgnoreRequest) else "network_error"
+
+
+def _original_url(request: scrapy.Request) -> str:
+    """The URL the spider asked for: failures are recorded against it, not against where redirects led."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
+
+
+def _bad_link(url: str, meta: dict[str, Any]) -> FetchFailure:
+    return FetchFailure(url, "bad_url", "a listing gave a link that is not a usable http(s) URL", None,
+                        meta.get("newsletter") or "", meta.get("source", ""))
 
 
 def _patterns(text: str | None) -> list[str]:

@@ -1,0 +1,170 @@
+"""The extraction job as it runs in a pool worker process (or, with ``EXTRACT_WORKERS=0``, in the crawl).
+
+Why a module of its own: this is the only code that runs on both sides of the process boundary, so
+what crosses it is spelled out here — an ``ExtractTask`` in (page text, URL, discovery hints,
+platform name: plain picklable data) and an ``ExtractOutcome`` out (the ``ExtractedIssue``
+dataclass or a reason, plus the worker's memory figure). Both paths call ``run_extraction``, so the
+pool stores exactly what the in-process path stores.
+
+A worker never raises for a page: an unreadable page or a bug in extraction comes back as an
+outcome with a reason. Only the death of the process (a crash in C code, the OOM killer, the test
+hook below) reaches the parent, as ``BrokenProcessPool``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+
+from tomtalks_scraper.items import DiscoveryHints
+
+logger = logging.getLogger(__name__)
+
+#: Test hook (environment variable): a worker asked to extract a URL containing this text exits at
+#: once with ``os._exit`` on the page's first attempt, as a segfault would kill it.
+EXIT_ONCE_ENV = "TOMTALKS_TEST_WORKER_EXIT_ON"
+#: Test hook: the same on every attempt (a page that always kills its worker).
+EXIT_ALWAYS_ENV = "TOMTALKS_TEST_WORKER_EXIT_ALWAYS_ON"
+
+UNREADABLE, EXTRACTION_ERROR = "unreadable", "extraction_error"
+
+
+@dataclass(frozen=True)
+class ExtractTask:
+    html: str
+    url: str
+    hints: DiscoveryHints | None
+    platform: str | None
+    content_language: str | None
+    attempt: int = 1  # 2 when a worker died while the page was in flight and it is tried again alone
+
+
+@dataclass(frozen=True)
+class ExtractOutcome:
+    issue: object | None  # tomtalks_scraper.extraction.issue.ExtractedIssue when ``reason`` is None
+    reason: str | None = None  # UNREADABLE or EXTRACTION_ERROR
+    detail: str = ""
+    trace: str = ""  # the traceback of an unexpected error, logged by the crawl process
+    pid: int = 0
+    peak_rss_kb: int = 0  # the process's peak resident set size so far (getrusage)
+
+
+_reset_every = 500
+_pages = 0
+
+
+def init_worker(reset_every: int, crawl_pid: int | None = None) -> None:
+    """Pool initializer: runs once per worker, so every page after the first pays no imports.
+
+    Ctrl-C reaches the whole foreground process group: workers ignore it, since the crawl stops
+    gracefully and still needs them for the pages in flight. They do not outlive the crawl process
+    however it ends (``_exit_with``): a pool worker blocked on its task queue never sees the crawl
+    die, because it holds a copy of that queue's write end itself.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if crawl_pid:
+        _exit_with(crawl_pid)
+    from pipelines.memory import tune_malloc
+
+    tune_malloc()
+    configure(reset_every)
+    from tomtalks_scraper.extraction import issue  # noqa: F401 - trafilatura, lxml, the metadata chain
+    from tomtalks_scraper.platforms import all_adapters
+
+    all_adapters()
+
+
+def _exit_with(pid: int, every: float = 1.0) -> None:
+    """End this process when process ``pid`` is gone (checked every ``every`` seconds, in a daemon thread)."""
+    born = _start_time(pid)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if not _alive(pid, born):
+                os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-crawl", daemon=True).start()
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (Linux), so that a recycled PID is not taken for the crawl."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int, born: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return born is None  # no /proc (not Linux): the signal check is all there is
+    return fields[0] != "Z" and (born is None or fields[19] == born)
+
+
+def configure(reset_every: int) -> None:
+    """How many pages between trafilatura cache resets, in this process."""
+    global _reset_every
+    _reset_every = max(int(reset_every), 1)
+
+
+def run_extraction(task: ExtractTask) -> ExtractOutcome:
+    """Extract one page; the outcome says why when there is no issue. Used in workers and in-process."""
+    global _pages
+    from tomtalks_scraper.extraction.issue import ExtractionError, extract_issue
+
+    try:
+        issue = extract_issue(task.html, task.url, hints=task.hints, platform=task.platform,
+                              content_language=task.content_language)
+        outcome = ExtractOutcome(issue)
+    except ExtractionError as error:
+        outcome = ExtractOutcome(None, UNREADABLE, str(error))
+    except Exception as error:  # noqa: BLE001 - one bad page must be recorded, never lost or fatal
+        outcome = ExtractOutcome(None, EXTRACTION_ERROR, f"{type(error).__name__}: {error}", traceback.format_exc())
+    finally:
+        _pages += 1
+        if _pages % _reset_every == 0:
+            _reset_caches()
+    return _with_memory(outcome)
+
+
+def extract_in_worker(task: ExtractTask) -> ExtractOutcome:
+    """The pool's job function: ``run_extraction`` behind the crash test hooks."""
+    if _hook_matches(EXIT_ALWAYS_ENV, task.url) or (task.attempt == 1 and _hook_matches(EXIT_ONCE_ENV, task.url)):
+        os._exit(70)
+    return run_extraction(task)
+
+
+def _hook_matches(variable: str, url: str) -> bool:
+    needle = os.environ.get(variable)
+    return bool(needle) and needle in url
+
+
+def _reset_caches() -> None:
+    """trafilatura keeps LRU caches (and courlan/htmldate theirs) that grow with every distinct page."""
+    from trafilatura.meta import reset_caches
+
+    reset_caches()
+
+
+def _with_memory(outcome: ExtractOutcome) -> ExtractOutcome:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux, bytes on macOS
+    if sys.platform == "darwin":
+        peak_kb //= 1024
+    return ExtractOutcome(outcome.issue, outcome.reason, outcome.detail, outcome.trace, os.getpid(), peak_kb)

@@ -1,0 +1,245 @@
+"""Throughput machinery: the extraction pool, batched writes, memory figures, per-site concurrency,
+and the extraction shortcuts that must give exactly what the long way gives.
+
+Real crawls (``scrapy crawl`` subprocesses against local sites), no mocks. The crash test uses the
+worker's test hook (``pipelines/worker.py``: an environment variable naming a URL on which a worker
+process exits with ``os._exit``, as a segfault would end it).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import trafilatura
+from lxml import html as lxml_html
+from trafilatura.metadata import extract_metadata
+
+from pipelines.memory import descendants
+from pipelines.worker import EXIT_ALWAYS_ENV, EXIT_ONCE_ENV
+from tomtalks_scraper.crawl import LOOPBACK_SETTINGS, crawl_command, run_crawl
+from tomtalks_scraper.demo_site.editable import EditableNewsletter
+from tomtalks_scraper.demo_site.server import LocalSite, Page
+from tomtalks_scraper.demo_site.site import build_site
+from tomtalks_scraper.extraction import metadata as metadata_module
+from tomtalks_scraper.extraction.fallback_meta import FallbackMetadata
+from tomtalks_scraper.extraction.issue import _absolute_links, parse_html
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: Columns that record when, not what: they differ between any two crawls.
+WHEN = {"id", "newsletter_id", "fetched_at", "first_seen_at", "raw_html_gz", "copy_of", "work_id"}
+
+
+def _crawl(url: str, database: Path, **settings: str):
+    return run_crawl([url], f"sqlite:///{database}", settings={**LOOPBACK_SETTINGS, "LOG_LEVEL": "INFO", **settings},
+                     timeout=180)
+
+
+def _stats(log: str) -> dict[str, str]:
+    """The crawl's final stats dump (``'name': value,`` lines)."""
+    return dict(re.findall(r"'([^']+)': ([^,\n}]+)", log.split("Dumping Scrapy stats:")[-1]))
+
+
+def _rows(database: Path, table: str, order: str) -> list[dict]:
+    with sqlite3.connect(database) as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()  # noqa: S608 - test tables
+    return [{k: row[k] for k in row.keys() if k not in WHEN} for row in rows]
+
+
+def test_the_pool_stores_exactly_what_in_process_extraction_stores(demo_site: LocalSite, tmp_path: Path) -> None:
+    pooled, alone = tmp_path / "pool.db", tmp_path / "alone.db"
+    pool_log = _crawl(demo_site.url("/"), pooled, EXTRACT_WORKERS="2").stderr
+    _crawl(demo_site.url("/"), alone, EXTRACT_WORKERS="0")
+    issues = _rows(pooled, "issues", "url")
+    assert len(issues) == 13
+    assert issues == _rows(alone, "issues", "url")  # every stored field, issue by issue
+    with sqlite3.connect(pooled) as a, sqlite3.connect(alone) as b:
+        links = ("SELECT i.url, l.position, l.url, l.text FROM issue_links l JOIN issues i ON i.id = l.issue_id "
+                 "ORDER BY 1, 2")
+        assert a.execute(links).fetchall() == b.execute(links).fetchall()
+        states = "SELECT url, status, page_hash, published_at FROM crawl_state ORDER BY url"
+        assert a.execute(states).fetchall() == b.execute(states).fetchall()
+    assert _stats(pool_log)["tomtalks/extract/workers"] == "2"
+
+
+def test_a_worker_killed_mid_crawl_loses_no_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    letter = EditableNewsletter(16, listing="feed")
+    monkeypatch.setenv(EXIT_ONCE_ENV, "/issues/issue-0005/")  # its worker dies, the retry succeeds
+    monkeypatch.setenv(EXIT_ALWAYS_ENV, "/issues/issue-0011/")  # kills every worker it meets
+    database = tmp_path / "archive.db"
+    with LocalSite(build=letter.build) as site:
+        log = _crawl(site.url("/feed.xml"), database, EXTRACT_WORKERS="2").stderr
+    with sqlite3.connect(database) as db:
+        stored = {url.rsplit("/", 2)[1] for (url,) in db.execute("SELECT url FROM issues")}
+        rejected = db.execute("SELECT url, reason FROM rejected_pages").fetchall()
+    assert stored == {f"issue-{n:04d}" for n in range(1, 17)} - {"issue-0011"}
+    assert [(url.rsplit("/", 2)[1], reason) for url, reason in rejected] == [("issue-0011", "extraction_error")]
+    stats = _stats(log)
+    assert int(stats["tomtalks/extract/worker_crashes"]) >= 2  # issue-0005 once, issue-0011 in the pool
+    assert stats["tomtalks/extract/failed_twice"] == "1"
+    assert int(stats["tomtalks/extract/retried_alone"]) >= 2
+
+
+def test_batched_writes_are_all_committed_when_the_crawl_ends(tmp_path: Path) -> None:
+    """With batches too large and a timer too long to ever fire, the writes still all land: a batch is
+    written once every item waits for it, and whatever is left at close."""
+    letter = EditableNewsletter(12, listing="feed")
+    database, export = tmp_path / "archive.db", tmp_path / "issues.jsonl"
+    with LocalSite(build=letter.build) as site:
+        log = _crawl(site.url("/feed.xml"), database, STORE_BATCH_SIZE="1000", STORE_BATCH_SECONDS="3600",
+                     FEEDS=f'{{"{export}": {{"format": "jsonlines"}}}}').stderr
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM issues").fetchone() == (12,)
+        assert db.execute("SELECT count(*) FROM crawl_state WHERE status = 'stored'").fetchone() == (12,)
+    assert len(export.read_text().splitlines()) == 12  # each item was reported once its batch had committed
+    stats = _stats(log)
+    assert stats["tomtalks/store/writes"] == "12"
+    assert int(stats["tomtalks/store/batches"]) < 12
+
+
+def test_memory_figures_are_in_the_crawl_stats(demo_site: LocalSite, tmp_path: Path) -> None:
+    stats = _stats(_crawl(demo_site.url("/feed.xml"), tmp_path / "archive.db", EXTRACT_WORKERS="2").stderr)
+    for name in ("crawl_peak_rss_mb", "workers_peak_rss_mb", "workers_peak_rss_mb_sum", "tree_peak_rss_mb"):
+        assert float(stats[f"tomtalks/memory/{name}"]) > 10, name
+    assert 1 <= int(stats["tomtalks/memory/workers"]) <= 2  # workers start on demand, up to EXTRACT_WORKERS
+    assert float(stats["tomtalks/memory/tree_peak_rss_mb"]) >= float(stats["tomtalks/memory/crawl_peak_rss_mb"]) - 1
+
+
+@pytest.mark.parametrize("downloader", [{}, pytest.param({"DOWNLOADER": "scrapy.core.downloader.Downloader"},
+                                                         marks=pytest.mark.xfail(strict=True, reason="Scrapy's own"))],
+                         ids=["ours", "scrapy"])
+def test_requests_from_a_listing_keep_the_per_site_limit(tmp_path: Path, downloader: dict[str, str]) -> None:
+    """A feed callback yields all its requests at once; on the asyncio reactor Scrapy's downloader used
+    to start them all together (up to CONCURRENT_REQUESTS) whatever CONCURRENT_REQUESTS_PER_DOMAIN said."""
+    letter = EditableNewsletter(10, listing="feed")
+    delay = 0.3
+    with LocalSite(build=letter.build, delay=delay) as site:
+        _crawl(site.url("/feed.xml"), tmp_path / "archive.db", CONCURRENT_REQUESTS="16",
+               CONCURRENT_REQUESTS_PER_DOMAIN="2", ROBOTSTXT_OBEY="False", **downloader)
+        starts = sorted(moment for moment, path in site.log if path.startswith("/issues/"))
+    assert len(starts) == 10
+    # Each answer takes `delay`: a request starting less than `delay` after two others overlaps them both.
+    overlapping = max(sum(1 for other in starts if start - delay * 0.9 < other <= start) for start in starts)
+    assert overlapping <= 2
+
+
+# The extraction shortcuts give what the long way gives ------------------------------------------------
+
+
+def _pages() -> list[tuple[str, str]]:
+    pages = [(str(path), path.read_text("utf-8", errors="replace")) for path in sorted(FIXTURES.rglob("*.html"))]
+    pages += [(path, page.body.decode()) for path, page in build_site("http://127.0.0.1:8000").items()
+              if page.content_type.startswith("text/html")]
+    return pages
+
+
+PAGES = _pages()
+
+
+@pytest.mark.parametrize(("name", "html"), PAGES, ids=[name.rsplit("/", 2)[-1] for name, _ in PAGES])
+def test_fallback_metadata_is_trafilaturas(name: str, html: str) -> None:
+    tree = parse_html(html)
+    theirs = extract_metadata(tree, "https://example.org/post")
+    ours = FallbackMetadata(parse_html(html), "https://example.org/post")
+    assert (ours.title, ours.author, ours.sitename) == (theirs.title, theirs.author, theirs.sitename)
+
+
+@pytest.mark.parametrize(("name", "html"), PAGES, ids=[name.rsplit("/", 2)[-1] for name, _ in PAGES])
+def test_meta_index_answers_as_the_xpath_lookups(name: str, html: str) -> None:
+    tree = parse_html(html)
+    index = metadata_module._MetaIndex(tree)
+    names = {value for element in tree.iter("meta") for attribute in ("property", "name", "itemprop")
+             if (value := element.get(attribute))}
+    for key in sorted(names) + ["absent:key"]:
+        assert index(key) == metadata_module._meta(tree, key), key
+
+
+LINKS_PAGE = """<html><head><link rel="canonical" href="/post/"><base href="https://cdn.example/base/">
+<style>body { background: url(bg.png) }</style></head><body>
+<p><a href=" older-post ">older</a> <a href="#note-1">note</a> <a href="http://[broken">bad</a>
+<a href="https://other.example/x?a#">abs</a><img src="img/a.png" data-src="lazy.png"></p>
+<blockquote cite="quote.html">q</blockquote><form action="/search"></form></body></html>"""
+
+
+@pytest.mark.parametrize("html", [LINKS_PAGE, LINKS_PAGE.replace('<base href="https://cdn.example/base/">', "")]
+                         + [html for _, html in PAGES[:12]])
+def test_absolute_links_match_lxml_on_every_attribute_that_is_kept(html: str) -> None:
+    url = "https://letters.example/issues/12/"
+    ours, lxmls = parse_html(html), parse_html(html)
+    _absolute_links(ours, url)
+    try:
+        lxmls.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
+    except ValueError:
+        pass
+    for name in ("href", "src"):
+        assert [(e.tag, e.get(name)) for e in ours.iter() if isinstance(e.tag, str)] == \
+               [(e.tag, e.get(name)) for e in lxmls.iter() if isinstance(e.tag, str)]
+
+
+def test_body_without_trafilatura_metadata_pass_is_the_same(shared: Path) -> None:
+    """The body trafilatura extracts does not depend on its metadata pass (which we now skip)."""
+    pages = sorted((shared / "benchmarks" / "article-extraction" / "html").glob("*.html.gz"))[:30]
+    if not pages:
+        pytest.skip("no benchmark pages")
+    for path in pages:
+        tree = lxml_html.document_fromstring(gzip.decompress(path.read_bytes()).decode("utf-8", "replace"))
+        bodies = [trafilatura.bare_extraction(tree, url="https://example.org/p", with_metadata=flag,
+                                              include_comments=False, include_formatting=True, include_links=True,
+                                              include_images=True, favor_precision=True)
+                  for flag in (True, False)]
+        texts = [None if b is None else lxml_html.tostring(b.body) for b in bodies]
+        assert texts[0] == texts[1], path.name
+
+
+def test_loopback_pages_of_every_size_are_served(tmp_path: Path) -> None:
+    """A page bigger than a socket buffer and a tiny one go through the pool like any other."""
+    big = "<p>" + " ".join(["longform"] * 60_000) + "</p>"
+    pages = {"/big/": Page(f"<html><head><title>Big one</title></head><body><article><h1>Big one</h1>{big}"
+                           "</article></body></html>".encode()),
+             "/feed.xml": Page(b"", "application/rss+xml")}
+
+    def build(base: str) -> dict[str, Page]:
+        feed = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Sizes</title><item><title>Big one</title>'
+                f"<link>{base}/big/</link></item></channel></rss>").encode()
+        return {**pages, "/feed.xml": Page(feed, "application/rss+xml")}
+
+    with LocalSite(build=build) as site:
+        _crawl(site.url("/feed.xml"), tmp_path / "archive.db")
+    with sqlite3.connect(tmp_path / "archive.db") as db:
+        assert db.execute("SELECT title, word_count FROM issues").fetchall() == [("Big one", 60_000)]
+
+
+def test_workers_do_not_outlive_a_killed_crawl(tmp_path: Path) -> None:
+    """A crawl process killed on its own (not its process group) leaves no extraction process behind."""
+    letter = EditableNewsletter(40, listing="feed")
+    with LocalSite(build=letter.build, delay=0.2) as site:
+        command = crawl_command([site.url("/feed.xml")], f"sqlite:///{tmp_path / 'archive.db'}",
+                                settings={**LOOPBACK_SETTINGS, "EXTRACT_WORKERS": "2"})
+        crawl = subprocess.Popen(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tomtalks_scraper.settings"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(started) < 3 and time.monotonic() < deadline and crawl.poll() is None:  # tracker, server, worker
+            time.sleep(0.2)
+            started = descendants(crawl.pid)
+        assert len(started) >= 3, "the pool never started"
+        crawl.kill()
+        crawl.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while [pid for pid in started if Path(f"/proc/{pid}").exists()] and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert [pid for pid in started if _running(pid)] == []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
