@@ -52,7 +52,15 @@ def tune_malloc() -> bool:
 
 
 def self_peak_rss_bytes() -> int:
-    """Peak RSS of this process (kilobytes on Linux, bytes on macOS)."""
+    """Peak RSS of this process: the kernel's ``VmHWM`` where there is ``/proc``.
+
+    Not ``getrusage``'s ``ru_maxrss`` on Linux: it keeps the peak of the process image *before* the
+    last ``exec``, which for a process started with fork + exec is the peak of its launcher (a
+    benchmark holding thousands of pages reported its own size as the crawl's).
+    """
+    hwm = status_kb(os.getpid(), "VmHWM").get("VmHWM")
+    if hwm:
+        return hwm * 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 

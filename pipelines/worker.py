@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -53,7 +51,7 @@ class ExtractOutcome:
     detail: str = ""
     trace: str = ""  # the traceback of an unexpected error, logged by the crawl process
     pid: int = 0
-    peak_rss_kb: int = 0  # the process's peak resident set size so far (getrusage)
+    peak_rss_kb: int = 0  # the process's peak resident set size so far (VmHWM)
 
 
 _reset_every = 500
@@ -164,7 +162,7 @@ def _reset_caches() -> None:
 
 
 def _with_memory(outcome: ExtractOutcome) -> ExtractOutcome:
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux, bytes on macOS
-    if sys.platform == "darwin":
-        peak_kb //= 1024
-    return ExtractOutcome(outcome.issue, outcome.reason, outcome.detail, outcome.trace, os.getpid(), peak_kb)
+    from pipelines.memory import self_peak_rss_bytes
+
+    return ExtractOutcome(outcome.issue, outcome.reason, outcome.detail, outcome.trace, os.getpid(),
+                          self_peak_rss_bytes() // 1024)
