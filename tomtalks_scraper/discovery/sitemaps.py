@@ -11,8 +11,6 @@ import zlib
 from dataclasses import dataclass, field
 
 from lxml import etree
-from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap
 
 from tomtalks_scraper.discovery.xml_safety import strict_error, without_doctype
 from tomtalks_scraper.extraction.dates import to_utc_iso
@@ -39,6 +37,11 @@ def looks_like_sitemap(head: bytes) -> bool:
 
 def parse_sitemap(body: bytes, base_url: str) -> SitemapPage:
     """Locations (made absolute) and lastmod dates of a sitemap or sitemap index."""
+    # Imported here, not at the top: the platform adapters import this module, and extraction workers
+    # import the adapters; a module-level import would load Scrapy and Twisted (~23 MB) into every worker.
+    from scrapy.utils.gz import gunzip
+    from scrapy.utils.sitemap import Sitemap
+
     if body.startswith(GZIP_MAGIC):
         try:
             body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
