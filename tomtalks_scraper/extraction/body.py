@@ -9,7 +9,7 @@ own metadata pass is left out of that call: the three fields we use as fallbacks
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from copy import deepcopy
 from dataclasses import dataclass, field
 
@@ -21,7 +21,7 @@ from trafilatura.settings import Document
 from trafilatura.xml import xmltotxt
 
 from tomtalks_scraper.extraction.fallback_meta import FallbackMetadata
-from tomtalks_scraper.extraction.sanitize import sanitize_html
+from tomtalks_scraper.extraction.sanitize import sanitize_html, sanitize_markdown
 
 _WORDS = re.compile(r"\w+")
 
@@ -50,14 +50,14 @@ class PageDocument(Document):
     __slots__ = ("fallback",)
 
 
-def run_trafilatura(tree: lxml_html.HtmlElement, url: str) -> Body:
+def run_trafilatura(tree: lxml_html.HtmlElement, url: str, embeds: Collection[str] = ()) -> Body:
     """Extract the main text of ``tree`` (already pre-cleaned by the platform adapter).
 
     Settings follow our benchmark: comments excluded (they cost precision), metadata on (used
     only as a fallback; its date is never taken), links, images, tables and formatting kept so
-    the Markdown and HTML renderings stay faithful.
+    the Markdown and HTML renderings stay faithful. ``embeds``: see ``render_body``.
     """
-    return render_body(trafilatura_document(tree, url))
+    return render_body(trafilatura_document(tree, url), embeds)
 
 
 def trafilatura_document(tree: lxml_html.HtmlElement, url: str, favor_precision: bool = False) -> Document | None:
@@ -92,13 +92,22 @@ def _with_fallback(document: Document, fallback: FallbackMetadata) -> PageDocume
     return page
 
 
-def render_body(document: Document | None) -> Body:
-    """Text, Markdown and sanitised HTML, all three from the one XML body of ``document``."""
+def render_body(document: Document | None, embeds: Collection[str] = ()) -> Body:
+    """Text, Markdown and sanitised HTML, all three from the one XML body of ``document``.
+
+    The Markdown goes through ``sanitize_markdown`` like the HTML goes through nh3: a
+    ``[link](javascript:…)`` must not reach any consumer of ``extract_issue``, whatever runs after.
+
+    ``embeds`` are the texts of posts embedded from elsewhere (a quoted tweet), each as the adapter
+    wrote it into a ``<blockquote>``: the quote stays in the Markdown and HTML (with its link), and
+    is left out of the plain text, which holds the issue's own words (what is counted, searched and
+    compared between copies), as an image caption stays with its image.
+    """
     if document is None or document.body is None:
         return Body()
     body = document.body
-    markdown = xmltotxt(body, include_formatting=True)
-    text = xmltotxt(_without_link_markup(body), include_formatting=False)
+    markdown = sanitize_markdown(xmltotxt(body, include_formatting=True))
+    text = xmltotxt(_without_link_markup(body, embeds), include_formatting=False)
     html_fragment = etree.tostring(convert_to_html(deepcopy(body)), encoding="unicode")
     return Body(
         text=text.strip(),
@@ -116,17 +125,32 @@ def _author_lookup(document: Document) -> Callable[[], str | None] | None:
     return (lambda: fallback.author) if fallback is not None else None
 
 
-def _without_link_markup(body: etree._Element) -> etree._Element:
-    """A copy of trafilatura's body whose links are plain words and whose images are gone.
+def _without_link_markup(body: etree._Element, embeds: Collection[str] = ()) -> etree._Element:
+    """A copy of trafilatura's body whose links are plain words, and whose images and embedded posts are gone.
 
     ``xmltotxt`` renders ``<ref>`` as Markdown links even without formatting; the plain-text
     body must read like the page reads.
     """
     plain = deepcopy(body)
     etree.strip_tags(plain, "ref")
-    for image in plain.iter("graphic"):
+    for image in list(plain.iter("graphic")):
         image.getparent().remove(image) if image.getparent() is not None else None
+    wanted = {_norm(embed) for embed in embeds if _norm(embed)}
+    if wanted:
+        for quote in list(plain.iter("quote")):
+            if _norm("".join(quote.itertext())) in wanted and quote.getparent() is not None:
+                _remove_keeping_tail(quote)
     return plain
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent, previous = element.getparent(), element.getprevious()
+    if element.tail and element.tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
 
 
 def drop_leading_title(body: Body, titles: list[str | None]) -> Body:

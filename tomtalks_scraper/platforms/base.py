@@ -7,6 +7,7 @@ cannot say (embedded JSON metadata, access rules).
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import ClassVar
@@ -24,6 +25,8 @@ from tomtalks_scraper.urls import unwrap_query_redirect
 
 #: Set on the document ``preclean`` cut down to a body selector's match.
 CUT_MARKER = "data-tomtalks-cut"
+#: Set on the document's root by ``mark_embed``: the texts of embedded posts (JSON list), kept out of the plain text.
+EMBEDS_MARKER = "data-tomtalks-embeds"
 #: A block titled by a boilerplate heading is dropped only up to this many characters of text.
 _MAX_MARKER_BLOCK_CHARS = 4000
 _SHORT_BLOCK_CHARS = 300
@@ -64,6 +67,77 @@ def _is_marked_chrome(block: lxml_html.HtmlElement, heading: str) -> bool:
 @cache
 def _heading_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+#: Elements whose whitespace is content.
+_PREFORMATTED = frozenset({"pre", "code", "textarea", "script", "style", "listing", "plaintext", "xmp"})
+_WHITESPACE_RUN = re.compile(r"[ \t\n\r\f]+")
+
+
+def collapse_whitespace(root: lxml_html.HtmlElement) -> None:
+    """Fold every run of spaces, tabs and line breaks in ``root``'s text into one space, as a browser shows it,
+    except inside ``<pre>``, ``<code>`` and the like.
+
+    trafilatura keeps the source's line breaks inside a paragraph (e-mail templates wrap text at 80
+    columns) and, inside layout cells, drops the indentation that was the only space between a link and
+    the next word ("XCopy</a>\n      is" became "XCopyis"). No-break spaces are left alone.
+    """
+    def fold(text: str | None) -> str | None:
+        return _WHITESPACE_RUN.sub(" ", text) if text else text
+
+    skip: set[lxml_html.HtmlElement] = set()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            element.tail = fold(element.tail)
+            continue
+        parent = element.getparent()
+        if parent in skip or element.tag in _PREFORMATTED:
+            skip.add(element)
+        else:
+            element.text = fold(element.text)
+        if parent not in skip:
+            element.tail = fold(element.tail)
+
+
+#: Elements that make a ``div`` holding them a container rather than a paragraph.
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+    "pre", "section", "table", "tbody", "td", "th", "thead", "tr", "ul", "iframe", "video", "audio",
+})
+
+
+def inline_divs_as_paragraphs(root: lxml_html.HtmlElement) -> None:
+    """A ``div`` holding text and only inline elements is a paragraph: make it a ``<p>``.
+
+    E-mail templates (beehiiv's ``div.paragraphText``) and site builders write paragraphs so; trafilatura
+    reads such a div's children one by one and glues a link to the next word ("What happened? XCopy is"
+    became "What happened?" and "XCopyis").
+    """
+    for div in list(root.iter("div")):
+        if not (div.text_content() or "").strip():
+            continue
+        if any(isinstance(e.tag, str) and e.tag in _BLOCK_TAGS for e in div.iterdescendants()):
+            continue
+        div.tag = "p"
+
+
+def mark_embed(tree: lxml_html.HtmlElement, text: str) -> None:
+    """Record ``text`` (a ``<blockquote>`` the adapter made of a post embedded from elsewhere) on the document,
+    so that the body's plain text leaves it out while its Markdown and HTML keep it (``render_body``)."""
+    root = tree.getroottree().getroot()
+    embeds = json.loads(root.get(EMBEDS_MARKER) or "[]")
+    embeds.append(text)
+    root.set(EMBEDS_MARKER, json.dumps(embeds))  # ASCII: any character is a valid attribute
+
+
+def embeds_of(tree: lxml_html.HtmlElement) -> list[str]:
+    """The embedded posts' texts recorded by ``mark_embed``."""
+    try:
+        embeds = json.loads(tree.getroottree().getroot().get(EMBEDS_MARKER) or "[]")
+    except ValueError:
+        return []
+    return [e for e in embeds if isinstance(e, str)] if isinstance(embeds, list) else []
 
 
 def text_of(element: lxml_html.HtmlElement) -> str:
@@ -121,7 +195,7 @@ class PlatformAdapter:
         the generic method: trafilatura's precision mode plus structural trimming (``ensemble.py``).
         """
         if tree.get(CUT_MARKER) == "1":
-            return run_trafilatura(tree, url)
+            return run_trafilatura(tree, url, embeds_of(tree))
         return extract_generic_body(tree, url)
 
     def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
@@ -200,6 +274,8 @@ class PlatformAdapter:
         """A new document holding the original ``<head>`` (for metadata) and only the body element."""
         document = lxml_html.Element("html")
         document.set(CUT_MARKER, "1")
+        if (embeds := tree.getroottree().getroot().get(EMBEDS_MARKER)) is not None:
+            document.set(EMBEDS_MARKER, embeds)
         head = tree.find("head")
         if head is not None:
             document.append(head)
@@ -207,4 +283,6 @@ class PlatformAdapter:
         article = etree.SubElement(wrapper, "article")
         body.tail = None
         article.append(body)
+        collapse_whitespace(body)
+        inline_divs_as_paragraphs(body)
         return document

@@ -365,7 +365,13 @@ class MediumAdapter(PlatformAdapter):
     # Body ----------------------------------------------------------------------------------------
 
     def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-        """Drop the chrome only its text identifies (labels, meter banner, byline), then the rest."""
+        """Drop the chrome only its text identifies (labels, meter banner, byline), then the rest.
+
+        Image captions become paragraphs: on Medium the author writes them as part of the story (an
+        editable line under each image), and trafilatura 2.x drops a ``<figcaption>``'s own text.
+        """
+        for caption in tree.iter("figcaption"):
+            caption.tag = "p"
         self._remove_labels(tree)
         self._remove_bylines(tree)
         self._remove_title_heading(tree)

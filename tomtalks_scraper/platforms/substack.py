@@ -46,6 +46,7 @@ from tomtalks_scraper.platforms.base import (
     PAID_PREVIEW,
     PlatformAdapter,
     css,
+    mark_embed,
     remove_element,
     text_of,
 )
@@ -337,7 +338,8 @@ class SubstackAdapter(PlatformAdapter):
           keeps only its links ("Montecruz Photolicensed under"), and Substack captions are content;
         * footnote numbers become bracketed text, not links: the page shows them superscript (plain text
           would glue them to the word or number before: "in 2020.1"), and as in-page jumps they are not
-          links of the issue (trafilatura would also resolve ``#footnote-1`` against the site root).
+          links of the issue (trafilatura would also resolve ``#footnote-1`` against the site root);
+        * embedded tweets become quotes with their author and link (``_tweets_as_quotes``).
         """
         for anchor in tree.xpath('//a[contains(@href, "substack.com/")]'):
             href = anchor.get("href", "").strip()
@@ -349,7 +351,46 @@ class SubstackAdapter(PlatformAdapter):
         for caption in tree.iter("figcaption"):
             caption.tag = "p"
         self._plain_footnote_numbers(tree)
+        self._tweets_as_quotes(tree)
         return super().preclean(tree)
+
+    @staticmethod
+    def _tweets_as_quotes(tree: lxml_html.HtmlElement) -> None:
+        """A static tweet (``div.tweet``: header with name and handle, text, photos, like counts) becomes
+        ``<blockquote><p>text</p><p>— Name (<a href=tweet>@handle</a>)</p></blockquote>``.
+
+        The quote is recorded as an embed (``mark_embed``): the Markdown and HTML keep it, the plain text
+        does not. It is someone else's post that Substack draws from its own copy; a reader of the issue's
+        text (and its word count, search and copy detection) gets the author's words. Readers built on
+        Readability do the same (Omnivore leaves a placeholder where the tweet was).
+        """
+        for tweet in css("div.tweet")(tree):
+            if tweet.getparent() is None or any(a.get("class") == "tweet" for a in tweet.iterancestors("div")):
+                continue
+            name = next((text_of(e) for e in css(".tweet-author-name")(tweet)), "")
+            handle = next((text_of(e) for e in css(".tweet-author-handle, .tweet-author")(tweet)), "")
+            links = [h for h in tweet.xpath(".//a/@href") if "/status/" in h]
+            for chrome in css(".tweet-header, .tweet-footer, .tweet-photos-container, .tweet-ufi, .retweets")(tweet):
+                remove_element(chrome)
+            text = " ".join(t for t in (text_of(e) for e in css(".tweet-text, .quote-tweet")(tweet)) if t) \
+                or text_of(tweet)
+            if not text:
+                remove_element(tweet)
+                continue
+            quote = lxml_html.Element("blockquote")
+            etree.SubElement(quote, "p").text = text
+            credit = etree.SubElement(quote, "p")
+            credit.text = f"— {name} (" if name and handle else "— "
+            anchor = etree.SubElement(credit, "a", href=clean_link(links[0].strip())) if links else None
+            if anchor is not None:
+                anchor.text = handle or name or "tweet"
+            else:
+                credit.text += handle or name
+            if name and handle:
+                (anchor if anchor is not None else credit).tail = ")"
+            quote.tail = tweet.tail
+            tweet.getparent().replace(tweet, quote)
+            mark_embed(tree, text_of(quote))
 
     @staticmethod
     def _plain_footnote_numbers(tree: lxml_html.HtmlElement) -> None:

@@ -165,7 +165,9 @@ class WordPressAdapter(PlatformAdapter):
 
     def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
         """Button groups are content as often as chrome: those asking to subscribe go, the others
-        become a plain paragraph of links (trafilatura drops anything classed as a button)."""
+        become a plain paragraph of links (trafilatura drops anything classed as a button). Footnote
+        buttons are put back in their sentence (``_inline_footnote_buttons``)."""
+        _inline_footnote_buttons(tree)
         for group in css(".wp-block-buttons")(tree):
             if _SUBSCRIBE_BUTTONS.search(text_of(group)):
                 remove_element(group)
@@ -239,6 +241,40 @@ def _feed_url(start_url: str, home: str, page: lxml_html.HtmlElement | None) -> 
             if "comments" not in feed and host_of(feed) == host_of(start_url):
                 return feed
     return urljoin(home, "feed/")
+
+
+#: What ends the run of loose text and inline elements that belongs to the paragraph before a footnote button.
+_BLOCKS = frozenset({"p", "div", "ul", "ol", "table", "blockquote", "pre", "figure", "section", "h1", "h2", "h3",
+                     "h4", "h5", "h6", "hr", "dl", "form", "aside", "header", "footer", "article", "details"})
+
+
+def _inline_footnote_buttons(tree: lxml_html.HtmlElement) -> None:
+    """Bigfoot / Littlefoot footnotes (common WordPress plugins) put a ``<div>`` with a button in mid-sentence.
+
+    An HTML parser closes the paragraph at that ``<div>``: the rest of the sentence and of the paragraph is
+    loose text after it, which trafilatura drops with the button (a whole paragraph per footnote). The button
+    becomes its number, ``[1]``, and it and everything up to the next block go back into the paragraph.
+    """
+    for container in css(".bigfoot-footnote__container, .littlefoot__container")(tree):
+        parent = container.getparent()
+        if parent is None:
+            continue
+        button = container.find(".//button")
+        number = (button.get("data-footnote-number") or "").strip() if button is not None else ""
+        marker = lxml_html.Element("span")
+        marker.text, marker.tail = (f"[{number}]" if number.isdigit() else ""), container.tail
+        container.tail = None
+        previous = container.getprevious()
+        if previous is None or previous.tag != "p":
+            parent.replace(container, marker)
+            continue
+        follower = container.getnext()
+        parent.remove(container)
+        previous.append(marker)
+        while follower is not None and not (isinstance(follower.tag, str) and follower.tag in _BLOCKS):
+            following = follower.getnext()
+            previous.append(follower)
+            follower = following
 
 
 def _posts_url(api_root: str, page_number: int) -> str:
