@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, CrawlRunSource, CrawlState, Issue, utc_now_iso
+from storage.upsert import insert_or_get
 
 #: Statuses a URL can have after a check.
 STORED, UNCHANGED, GONE, FAILED, REFUSED, REJECTED = "stored", "unchanged", "gone", "failed", "refused", "rejected"
@@ -67,9 +68,9 @@ def record_check(
     (a 304 or a failure must not forget the ETag the next run needs)."""
     now = utc_now_iso()
     state = session.scalar(select(CrawlState).where(CrawlState.url == url))
-    if state is None:
-        state = CrawlState(url=url, first_seen_at=now, failure_count=0, status=status)
-        session.add(state)
+    if state is None:  # ON CONFLICT DO NOTHING: two crawls checking one new URL at once make one row
+        state, _ = insert_or_get(session, CrawlState, {"url": url}, {
+            "first_seen_at": now, "last_checked_at": now, "failure_count": 0, "status": status})
     state.status = status
     state.last_checked_at = now
     state.newsletter = newsletter or state.newsletter
@@ -118,8 +119,8 @@ def record_run_source(session: Session, run_id: int, source: str, counts: dict[s
         select(CrawlRunSource).where(CrawlRunSource.run_id == run_id, CrawlRunSource.source == source)
     )
     if row is None:
-        row = CrawlRunSource(run_id=run_id, source=source)
-        session.add(row)
+        row, _ = insert_or_get(session, CrawlRunSource, {"run_id": run_id, "source": source}, {
+            name: counts.get(name, 0) for name in ("listed", "new", "changed", "unchanged", "skipped", "failed")})
     for name in ("newsletter", "listed", "new", "changed", "unchanged", "skipped", "failed", "finish_reason"):
         if name in counts:
             setattr(row, name, counts[name])

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -24,6 +25,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: CRC-32 values (paragraph hashes, LSH band keys) reach 2**32: 64-bit on PostgreSQL, whose INTEGER is
+#: 32 bits; SQLite's INTEGER already holds 64 bits (and its schema stays as migration 0005 made it).
+HASH32 = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utc_now_iso() -> str:
@@ -290,7 +295,7 @@ class FingerprintBand(Base):
     __tablename__ = "fingerprint_bands"
     __table_args__ = (PrimaryKeyConstraint("band_key", "issue_id"), {"sqlite_with_rowid": False})
 
-    band_key: Mapped[int] = mapped_column(Integer)
+    band_key: Mapped[int] = mapped_column(HASH32)
     issue_id: Mapped[int] = mapped_column(Integer)
 
 
@@ -301,7 +306,7 @@ class IssueLine(Base):
     __tablename__ = "issue_lines"
     __table_args__ = (PrimaryKeyConstraint("line_hash", "newsletter_id", "issue_id"), {"sqlite_with_rowid": False})
 
-    line_hash: Mapped[int] = mapped_column(Integer)
+    line_hash: Mapped[int] = mapped_column(HASH32)
     newsletter_id: Mapped[int] = mapped_column(Integer)
     issue_id: Mapped[int] = mapped_column(Integer)
 

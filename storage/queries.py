@@ -6,7 +6,8 @@ whole rows: an issue row carries three renderings of the body and the gzipped pa
 them to print a listing is what makes a large archive slow.
 
 Search uses SQLite FTS5: bm25 ranking weighted towards the title, ``snippet()`` for highlighted
-extracts. See ``search_issues`` for how it stays fast on common words.
+extracts. See ``search_issues`` for how it stays fast on common words. On PostgreSQL it uses the
+database's own full-text search (``storage.search_pg``), with the same result shape.
 """
 
 from __future__ import annotations
@@ -244,6 +245,13 @@ def search_issues(
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
     if not query.strip():
         raise QueryError("the search query is empty")
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from storage import search_pg
+
+        return search_pg.search(session, query, where, sort)
+    if dialect != "sqlite":
+        raise QueryError(f"full-text search needs SQLite or PostgreSQL; this archive is on {dialect}")
     try:
         return _by_relevance(session, query, where) if sort == "relevance" else _by_date(session, query, where)
     except OperationalError as error:

@@ -99,6 +99,12 @@ def _ignore_conflicts(session: Session) -> str:
     return " ON CONFLICT DO NOTHING" if session.get_bind().dialect.name in ("sqlite", "postgresql") else ""
 
 
+def _alias_conflict(session: Session) -> str:
+    """An alias another writer recorded meanwhile moves to this issue, as one seen again does (below)."""
+    return (" ON CONFLICT (url) DO UPDATE SET issue_id = excluded.issue_id, last_seen_at = excluded.last_seen_at"
+            if session.get_bind().dialect.name in ("sqlite", "postgresql") else "")
+
+
 @dataclass(frozen=True)
 class Match:
     issue_id: int
@@ -204,7 +210,7 @@ def record_aliases(session: Session, issue_id: int, aliases: list[tuple[str, str
     fresh = [(alias, issue_id, kind, now, now) for alias, kind in aliases if alias not in owners]
     if fresh:
         _sql(session, "INSERT INTO issue_aliases (url, issue_id, kind, first_seen_at, last_seen_at) "
-                      "VALUES (?, ?, ?, ?, ?)", fresh)
+                      "VALUES (?, ?, ?, ?, ?)" + _alias_conflict(session), fresh)
     seen = [alias for alias, _ in aliases if alias in owners]
     if seen:
         _sql(session, f"UPDATE issue_aliases SET issue_id = ?, last_seen_at = ? WHERE url IN ({_marks(seen)})",

@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import works
 from storage.models import Issue, IssueLink, IssueRevision, Newsletter, RejectedPage, utc_now_iso
+from storage.upsert import insert_or_get
 
 ISSUE_FIELDS = (
     "canonical_url", "platform", "title", "author", "authors", "published_at", "modified_at", "description",
@@ -47,30 +49,55 @@ def get_or_create_newsletter(session: Session, name: str, home_url: str | None, 
     """The newsletter called ``name``; created on first sight, its home URL filled in when learnt."""
     newsletter = session.scalar(select(Newsletter).where(Newsletter.name == name))
     if newsletter is None:
-        newsletter = Newsletter(name=name, home_url=home_url, platform=platform, created_at=utc_now_iso())
-        session.add(newsletter)
-        session.flush()
-    else:
-        if home_url and not newsletter.home_url:
-            newsletter.home_url = home_url
-        if platform != "generic" and newsletter.platform == "generic":
-            newsletter.platform = platform
+        newsletter, created = insert_or_get(session, Newsletter, {"name": name},
+                                            {"home_url": home_url, "platform": platform, "created_at": utc_now_iso()})
+        if created:
+            return newsletter
+    if home_url and not newsletter.home_url:
+        newsletter.home_url = home_url
+    if platform != "generic" and newsletter.platform == "generic":
+        newsletter.platform = platform
     return newsletter
 
 
-def find_issue(session: Session, url: str, canonical_url: str | None) -> Issue | None:
+def _identifies(url: str | None, host: str | None, listing_urls: tuple[str | None, ...]) -> bool:
+    """Whether ``url`` (a page's canonical, or its own URL) can stand for one issue on ``host``.
+
+    Not a URL on another host (a copy must not overwrite the original it points to), nor a site's
+    home page or the newsletter's listing: some sites declare that as every page's canonical, and
+    trusting it would fold the whole archive into one row.
+    """
+    if not url:
+        return False
+    parts = urlsplit(url)
+    if parts.hostname != host or parts.path in ("", "/"):
+        return False
+    return _bare(url) not in {_bare(listing) for listing in listing_urls if listing}
+
+
+def _bare(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}{parts.path.rstrip('/')}?{parts.query}"
+
+
+def find_issue(
+    session: Session, url: str, canonical_url: str | None, listing_urls: tuple[str | None, ...] = ()
+) -> Issue | None:
     """The stored issue for ``url``, also found by a stored URL equal to its canonical URL.
 
-    The same issue reached under two URLs (feed link vs. canonical permalink) stays one row.
-    A canonical URL on another host is not trusted for identity: a copy must not overwrite
-    the original it points to.
+    The same issue reached under two URLs (feed link vs. canonical permalink) stays one row. A
+    canonical URL is trusted for identity only when ``_identifies`` says so: same host, not the home
+    page, not one of ``listing_urls`` (the newsletter's). The row is locked (``FOR UPDATE`` on
+    PostgreSQL; SQLite has one writer anyway), so concurrent writers of one issue take turns.
     """
     host = urlsplit(url).hostname
     keys = {url}
-    if canonical_url and urlsplit(canonical_url).hostname == host:
+    if _identifies(canonical_url, host, listing_urls):
         keys.add(canonical_url)
+    # A row whose canonical is this URL is this issue, unless this URL is a home page or listing.
+    by_canonical = Issue.canonical_url.in_(keys) if _identifies(url, host, listing_urls) else Issue.url.in_(keys)
     rows = session.scalars(
-        select(Issue).where(or_(Issue.url.in_(keys), Issue.canonical_url.in_(keys))).order_by(Issue.id)
+        select(Issue).where(or_(Issue.url.in_(keys), by_canonical)).order_by(Issue.id).with_for_update()
     ).all()
     exact = [row for row in rows if row.url == url]
     same_site = [row for row in rows if urlsplit(row.url).hostname == host]
@@ -97,12 +124,11 @@ def upsert_issue(
     if unknown:
         raise ValueError(f"unknown issue fields: {sorted(unknown)}")
     owner = get_or_create_newsletter(session, newsletter, newsletter_url, values.get("platform", "generic"))
-    issue = find_issue(session, url, values.get("canonical_url"))
+    issue = find_issue(session, url, values.get("canonical_url"), (newsletter_url, owner.home_url))
     now = utc_now_iso()
-    created = issue is None
+    created = False
     if issue is None:
-        issue = Issue(url=url, newsletter=owner, first_seen_at=now)
-        session.add(issue)
+        issue, created = _insert_issue(session, url, owner, values, now, raw_html)
     keep_body = (
         not created and values.get("access") == "paid_preview" and issue.access in FULL_ACCESS
         and (issue.word_count or 0) > (values.get("word_count") or 0)
@@ -118,7 +144,7 @@ def upsert_issue(
         setattr(issue, name, value)
     issue.newsletter = owner
     issue.fetched_at = now
-    if raw_html is not None:
+    if raw_html is not None and not created:  # a new row has it from its INSERT
         issue.raw_html_gz = compress_html(raw_html)
     if links is not None:
         if not created:  # a new issue has no stored links: no query for them, one INSERT with every column
@@ -132,6 +158,23 @@ def upsert_issue(
         session.delete(rejected)
     # Identity, aliases, copy evidence, duplicate grouping (storage/works.py); may fold an alias into its issue.
     return works.after_upsert(session, issue, SaveResult(issue.id, created, changed), url=url, raw_html=raw_html)
+
+
+def _insert_issue(
+    session: Session, url: str, owner: Newsletter, values: dict[str, Any], now: str, raw_html: str | None
+) -> tuple[Issue, bool]:
+    """A new row for ``url`` (``ON CONFLICT (url) DO NOTHING``): ``(issue, True)``; or, when another writer
+    stored ``url`` meanwhile, its row, locked, and ``False``: then this write updates it as a re-crawl."""
+    fields = {**values, "newsletter_id": owner.id, "first_seen_at": now, "fetched_at": now}
+    if raw_html is not None:
+        fields["raw_html_gz"] = compress_html(raw_html)
+    issue, created = insert_or_get(session, Issue, {"url": url}, fields)
+    if created:  # nothing stored under it yet: no query to load them
+        set_committed_value(issue, "links", [])
+        set_committed_value(issue, "revisions", [])
+    else:
+        session.refresh(issue, with_for_update=True)
+    return issue, created
 
 
 def keep_revision(issue: Issue, now: str) -> None:
@@ -156,13 +199,12 @@ def record_rejection(
     now = utc_now_iso()
     row = session.scalar(select(RejectedPage).where(RejectedPage.url == url))
     if row is None:
-        session.add(
-            RejectedPage(
-                url=url, reason=reason, detail=detail, http_status=http_status, newsletter=newsletter,
-                attempts=1, first_at=now, last_at=now,
-            )
-        )
-        return
+        row, created = insert_or_get(session, RejectedPage, {"url": url}, {
+            "reason": reason, "detail": detail, "http_status": http_status, "newsletter": newsletter,
+            "attempts": 1, "first_at": now, "last_at": now,
+        })
+        if created:
+            return
     row.reason, row.detail, row.http_status = reason, detail, http_status
     row.newsletter = newsletter or row.newsletter
     row.attempts += 1

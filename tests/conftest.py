@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from backends import PostgresServer, RedisServer, Unavailable
 
 from storage import Archive
 from tomtalks_scraper.crawl import LOOPBACK_SETTINGS, run_crawl
@@ -32,9 +33,84 @@ def demo_site() -> Iterator[LocalSite]:
         yield site
 
 
+#: Backends a test can run against. A module opts in with ``pytestmark = pytest.mark.both_backends``: its
+#: tests that use ``database_url`` (or ``module_crawl``) then run once per backend; a test marked
+#: ``sqlite_only`` (file locking, WAL, FTS5 syntax) keeps to SQLite.
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: run the module's database tests on SQLite and PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: inherently SQLite-specific (file locking, WAL, FTS5 syntax)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if not metafunc.definition.get_closest_marker("both_backends"):
+        return
+    backends = ["sqlite"] if metafunc.definition.get_closest_marker("sqlite_only") else list(BACKENDS)
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", backends, indirect=True)
+    if "module_database_url" in metafunc.fixturenames:
+        metafunc.parametrize("module_database_url", backends, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL cluster on 127.0.0.1 for the whole run (or ``$TOMTALKS_TEST_POSTGRES_URL``)."""
+    try:
+        server = PostgresServer()
+    except Unavailable as error:
+        pytest.skip(f"no PostgreSQL for the PostgreSQL tests: {error}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'archive.db'}"
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A new empty PostgreSQL database for this test (``postgresql+psycopg://…``), dropped after it."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private ``redis-server`` on 127.0.0.1 without persistence (or ``$TOMTALKS_TEST_REDIS_URL``)."""
+    try:
+        server = RedisServer()
+    except Unavailable as error:
+        pytest.skip(f"no Redis for the Redis tests: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The Redis server's URL (``redis://127.0.0.1:PORT/0``), emptied before this test."""
+    redis_server.flush()
+    return redis_server.url
+
+
+def _backend_url(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{folder / 'archive.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """This test's own empty database: a SQLite file, or in ``both_backends`` modules also a PostgreSQL one."""
+    yield from _backend_url(request, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database shared by one test module (per backend in ``both_backends`` modules)."""
+    yield from _backend_url(request, tmp_path_factory.mktemp("archive"))
 
 
 Crawl = Callable[..., Archive]
@@ -64,9 +140,9 @@ def crawl(database_url: str) -> Iterator[Crawl]:
 
 
 @pytest.fixture(scope="module")
-def module_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
+def module_crawl(module_database_url: str) -> Iterator[Crawl]:
     """Crawl into a database shared by one test module (for modules that read one crawl many ways)."""
     opened: list[Archive] = []
-    yield crawler(f"sqlite:///{tmp_path_factory.mktemp('archive') / 'archive.db'}", opened)
+    yield crawler(module_database_url, opened)
     for archive in opened:
         archive.close()

@@ -665,3 +665,20 @@ def test_extract_issue_with_unknown_platform_name_raises_key_error():
 def test_extract_issue_raises_extraction_error_for_unreadable_input(page, message):
     with pytest.raises(ExtractionError, match=message):
         extract_issue(page, "https://blog.example.com/file")
+
+
+def test_run_trafilatura_markdown_keeps_no_unsafe_link_or_image() -> None:
+    """The Markdown is cleaned like the HTML: a ``javascript:`` link is its words, a ``data:`` image goes."""
+    page = tree_of(
+        "<html><body><article><h1>Safe links</h1>"
+        "<p>The first paragraph is long enough to be kept as the body of this article, with a "
+        '<a href="javascript:alert(document.cookie)">harmless looking link</a> in the middle of it.</p>'
+        '<p>A second paragraph links <a href="https://example.com/report">the report</a> and shows a picture.</p>'
+        '<p><img src="data:text/html;base64,PHNjcmlwdD4=" alt="pixel"></p>'
+        "<p>The third paragraph closes the article with a few more ordinary words for the extractor.</p>"
+        "</article></body></html>"
+    )
+    body = run_trafilatura(page, "https://tomtalks.example/safe-links/")
+    assert "javascript:" not in body.markdown and "data:text" not in body.markdown
+    assert "harmless looking link in the middle" in body.markdown
+    assert "[the report](https://example.com/report)" in body.markdown

@@ -25,6 +25,7 @@ from sites import assert_stored
 
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, SITEMAP, Listing
+from tomtalks_scraper.extraction.issue import extract_issue
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.beehiiv import ADAPTER
 from tomtalks_scraper.urls import normalize_url
@@ -294,3 +295,24 @@ def test_one_current_post_as_start_url_is_stored(crawl) -> None:
         archive = crawl(site.url(f"/p/{post.slug}"))
         assert site.requests["/archive?page=1"] == 0
     assert [(row["title"], row["published_at"]) for row in archive.list()] == [(post.title, post.iso)]
+
+
+def test_an_email_paragraph_written_as_a_div_keeps_the_spaces_around_its_links() -> None:
+    """beehiiv e-mails write paragraphs as ``div.paragraphText`` in layout cells, wrapped at 80 columns."""
+    page = """<html><head><title>A friend found millions</title></head><body><table role="presentation"><tr>
+    <td class="email-card-body"><table role="presentation"><tr><td>
+      <div class="paragraphText">
+        <b>What happened?</b>&nbsp;<a href="https://example.com/xcopy"
+          >XCopy</a
+        >
+        is one of the most popular artists in the
+        world. <b>Check this out:</b>
+        <a href="https://example.com/gianni">Gianni</a>
+        went through every contract.
+      </div>
+      <div class="paragraphText">A second paragraph with enough words in it to count as the body of an email.</div>
+    </td></tr></table></td></tr></table></body></html>"""
+    issue = extract_issue(page, "https://www.milkroad.com/p/friend-found-millions", platform="beehiiv")
+    assert issue.body_text.splitlines()[0] == ("What happened?\xa0XCopy is one of the most popular artists in the "
+                                               "world. Check this out: Gianni went through every contract.")
+    assert "[XCopy](https://example.com/xcopy) is one" in issue.body_markdown

@@ -575,3 +575,33 @@ def test_a_post_url_is_one_issue(crawl) -> None:
         base = site.base_url
     [stored] = archive.list()
     assert (stored["url"], stored["title"], stored["access"]) == (post.url(base), post.title, "paid_preview")
+
+
+# Embedded tweets --------------------------------------------------------------------------------
+
+_TWEET_POST = """<html><head><link rel="stylesheet" href="https://substackcdn.com/bundle/theme/main.css"></head>
+<body><article class="post"><div class="available-content"><div class="body markup">
+<p>Here is what a researcher wrote about the launch last week, and why I think she is right.</p>
+<div class="tweet" data-attrs="{}"><a href="https://twitter.com/ada/status/123?s=21&amp;t=abc" target="_blank">
+  <div class="tweet-header"><img class="tweet-user-avatar" src="https://substackcdn.com/image/twitter_name/ada.jpg">
+  <span class="tweet-author-name">Ada Lovelace</span> <span class="tweet-author">@ada</span></div>
+  The engine weaves algebraic patterns just as the loom weaves flowers and leaves.</a>
+  <a href="https://twitter.com/ada/status/123"><div class="tweet-footer"><p class="tweet-date">June 12th 2022</p>
+  <span class="likes"><span class="like-count">356</span> Likes</span></div></a></div>
+<p>The machine does only what we know how to order it to perform, and that is the whole point of my argument.</p>
+</div></div></article></body></html>"""
+
+
+def test_an_embedded_tweet_is_a_quote_in_markdown_and_html_but_not_in_the_text() -> None:
+    issue = extract_issue(_TWEET_POST, "https://example-pub.substack.com/p/looms")
+    tweet = "The engine weaves algebraic patterns just as the loom weaves flowers and leaves."
+    assert tweet not in issue.body_text
+    assert fold(issue.body_text) == (
+        "Here is what a researcher wrote about the launch last week, and why I think she is right. The machine does "
+        "only what we know how to order it to perform, and that is the whole point of my argument.")
+    assert tweet in issue.body_markdown and "— Ada Lovelace ([@ada](https://twitter.com/ada/status/123" \
+        in issue.body_markdown
+    assert "<blockquote>" in issue.body_html and tweet in issue.body_html
+    for chrome in ("356", "Likes", "June 12th 2022", "avatar"):
+        assert chrome not in issue.body_text and chrome not in issue.body_markdown, chrome
+    assert any(link.url.startswith("https://twitter.com/ada/status/123") for link in issue.links)

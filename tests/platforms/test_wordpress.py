@@ -29,6 +29,7 @@ from sites import assert_stored
 
 from tomtalks_scraper.demo_site.server import LocalSite, Page
 from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, Listing
+from tomtalks_scraper.extraction.issue import extract_issue
 from tomtalks_scraper.platforms import detect_platform
 from tomtalks_scraper.platforms.wordpress import ADAPTER, API_FIELDS, API_PAGE_SIZE
 
@@ -456,3 +457,20 @@ def test_a_closed_rest_api_sends_discovery_to_the_post_sitemap(crawl) -> None:
         assert site.requests["/about/"] == 0
         assert all(site.requests[p.path] == 1 for p in POSTS)
     _assert_every_post_stored(archive, base)
+
+
+def test_a_footnote_button_in_mid_sentence_keeps_the_rest_of_the_paragraph() -> None:
+    """Bigfoot's ``<div>`` makes the parser close the paragraph: the sentence's end is loose text after it."""
+    page = """<html><head><meta name="generator" content="WordPress 5.6"></head><body>
+    <article class="post type-post"><div class="entry-content">
+    <p>The journal is read closely by officials, and reading it all year long shows""" \
+        """<div class="bigfoot-footnote__container"><button class="bigfoot-footnote__button" data-footnote-number="1">
+        <svg><circle r="3"></circle></svg></button></div> that the leadership considers propaganda to be the
+        lifeblood of the party state, <em>whatever</em> the season.
+    <p>A second paragraph follows the first one, with enough words to be read as body text by anyone.</p>
+    </div></article></body></html>"""
+    issue = extract_issue(page, "https://letters.example/2020-letter/")
+    assert fold(issue.body_text).startswith(
+        "The journal is read closely by officials, and reading it all year long shows[1] that the leadership "
+        "considers propaganda to be the lifeblood of the party state, whatever the season.")
+    assert "A second paragraph follows the first one" in issue.body_text

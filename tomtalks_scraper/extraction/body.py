@@ -24,6 +24,8 @@ from tomtalks_scraper.extraction.fallback_meta import FallbackMetadata
 from tomtalks_scraper.extraction.sanitize import sanitize_html, sanitize_markdown
 
 _WORDS = re.compile(r"\w+")
+#: Spaces left at the end of a line of the plain text (a folded line break before a closing tag).
+_TRAILING_SPACES = re.compile(r"[ \t]+$", re.M)
 
 
 @dataclass
@@ -110,7 +112,7 @@ def render_body(document: Document | None, embeds: Collection[str] = ()) -> Body
     text = xmltotxt(_without_link_markup(body, embeds), include_formatting=False)
     html_fragment = etree.tostring(convert_to_html(deepcopy(body)), encoding="unicode")
     return Body(
-        text=text.strip(),
+        text=_TRAILING_SPACES.sub("", text).strip(),
         markdown=markdown.strip(),
         html=sanitize_html(html_fragment),
         title=document.title,

@@ -107,6 +107,16 @@ _BLOCK_TAGS = frozenset({
 })
 
 
+def unwrap_layout_tables(root: lxml_html.HtmlElement) -> None:
+    """Tables declared as layout (``role="presentation"``, what every e-mail template uses) become ``div``s.
+
+    trafilatura reads them as data tables: a whole e-mail body came out as one table row, "| | text |".
+    """
+    for table in root.xpath('descendant-or-self::table[@role="presentation" or @role="none"]'):
+        etree.strip_tags(table, "tbody", "thead", "tfoot", "tr", "td", "th")
+        table.tag = "div"
+
+
 def inline_divs_as_paragraphs(root: lxml_html.HtmlElement) -> None:
     """A ``div`` holding text and only inline elements is a paragraph: make it a ``<p>``.
 
@@ -282,7 +292,10 @@ class PlatformAdapter:
         wrapper = etree.SubElement(document, "body")
         article = etree.SubElement(wrapper, "article")
         body.tail = None
+        if body.tag in ("td", "th", "tr", "tbody"):  # an e-mail's body cell, taken out of its layout table
+            body.tag = "div"
         article.append(body)
+        unwrap_layout_tables(body)
         collapse_whitespace(body)
         inline_divs_as_paragraphs(body)
         return document

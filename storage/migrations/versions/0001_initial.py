@@ -1,4 +1,7 @@
-"""Initial schema: newsletters, issues, rejected pages, and the SQLite FTS5 index over issues.
+"""Initial schema: newsletters, issues, rejected pages, and the full-text index over issues.
+
+SQLite: an FTS5 table kept in sync by triggers. PostgreSQL: a generated ``tsvector`` column with a GIN
+index (storage/search_pg.py). Other databases get no full-text index.
 
 Revision ID: 0001
 Revises:
@@ -35,6 +38,18 @@ FTS_SQL = [
         INSERT INTO issues_fts(rowid, title, author, body_text)
         VALUES (new.id, new.title, new.author, new.body_text);
     END""",
+]
+
+# PostgreSQL: the same three columns, weighted A (title), B (author), D (body) so that ts_rank can weigh
+# them as bm25 does on SQLite; English stemming like FTS5's porter tokenizer. A generated column needs
+# no trigger and is always in sync, whoever writes the row.
+POSTGRES_FTS_SQL = [
+    """ALTER TABLE issues ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A')
+        || setweight(to_tsvector('english'::regconfig, coalesce(author, '')), 'B')
+        || setweight(to_tsvector('english'::regconfig, coalesce(body_text, '')), 'D')
+    ) STORED""",
+    "CREATE INDEX ix_issues_search_vector ON issues USING GIN (search_vector)",
 ]
 
 
@@ -95,9 +110,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("url", name="uq_rejected_pages_url"),
     )
     op.create_index("ix_rejected_pages_reason", "rejected_pages", ["reason"])
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in FTS_SQL:
-            op.execute(statement)
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": FTS_SQL, "postgresql": POSTGRES_FTS_SQL}.get(dialect, []):
+        op.execute(statement)
 
 
 def downgrade() -> None:

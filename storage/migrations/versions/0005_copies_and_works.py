@@ -13,6 +13,10 @@ Create Date: 2026-11-27
 import sqlalchemy as sa
 from alembic import op
 
+#: CRC-32 values (paragraph hashes, LSH band keys) go up to 2**32: a 64-bit column on PostgreSQL, where
+#: INTEGER is 32 bits; SQLite's INTEGER is already 64 bits (kept as it was, so its DDL is unchanged).
+HASH32 = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -83,14 +87,14 @@ def upgrade() -> None:
     )
     _create_table(
         "fingerprint_bands",
-        sa.Column("band_key", sa.Integer, nullable=False),
+        sa.Column("band_key", HASH32, nullable=False),
         sa.Column("issue_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("band_key", "issue_id"),
         sqlite_with_rowid=False,
     )
     _create_table(
         "issue_lines",
-        sa.Column("line_hash", sa.Integer, nullable=False),
+        sa.Column("line_hash", HASH32, nullable=False),
         sa.Column("newsletter_id", sa.Integer, nullable=False),
         sa.Column("issue_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("line_hash", "newsletter_id", "issue_id"),
