@@ -59,6 +59,19 @@ def _tail(log: Path) -> str:
         return "(no log)"
 
 
+def _stop(process: subprocess.Popen | None, folder: Path | None) -> None:
+    """Stop a server we started (SIGTERM, then SIGKILL after 30 s) and delete its directory."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _postgres_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
     if not found:
@@ -147,15 +160,7 @@ class PostgresServer:
     def stop(self) -> None:
         if getattr(self, "_admin", None) is not None:
             self._admin.dispose()
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()  # SIGTERM: "smart" shutdown; SIGINT would be fast, both fine here
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
+        _stop(self._process, self._dir)
 
 
 class RedisServer:
@@ -196,12 +201,4 @@ class RedisServer:
                     raise Unavailable(f"{command[0].decode()} on {self.url} answered {answer!r}")
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
+        _stop(self._process, self._dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from backends import PostgresServer, RedisServer, Unavailable
@@ -14,6 +15,7 @@ from tomtalks_scraper.demo_site.server import LocalSite
 from tomtalks_scraper.demo_site.site import build_site
 
 REPO = Path(__file__).resolve().parents[1]
+Server = TypeVar("Server", PostgresServer, RedisServer)
 SHARED = REPO.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -54,15 +56,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("module_database_url", backends, indirect=True, scope="module")
 
 
+def _server(kind: Callable[[], Server], what: str) -> Iterator[Server]:
+    try:
+        server = kind()
+    except Unavailable as error:
+        pytest.skip(f"no {what} for the {what} tests: {error}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A private PostgreSQL cluster on 127.0.0.1 for the whole run (or ``$TOMTALKS_TEST_POSTGRES_URL``)."""
-    try:
-        server = PostgresServer()
-    except Unavailable as error:
-        pytest.skip(f"no PostgreSQL for the PostgreSQL tests: {error}")
-    yield server
-    server.stop()
+    yield from _server(PostgresServer, "PostgreSQL")
 
 
 @pytest.fixture
@@ -76,12 +82,7 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A private ``redis-server`` on 127.0.0.1 without persistence (or ``$TOMTALKS_TEST_REDIS_URL``)."""
-    try:
-        server = RedisServer()
-    except Unavailable as error:
-        pytest.skip(f"no Redis for the Redis tests: {error}")
-    yield server
-    server.stop()
+    yield from _server(RedisServer, "Redis")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from test_storage import values as storage_values
 
 from storage import Archive
 from storage.db import alembic_config
@@ -24,14 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def values(title: str, body: str, **overrides: object) -> dict:
-    base = {
-        "canonical_url": None, "platform": "generic", "title": title, "author": "Ann Author",
-        "authors": ["Ann Author"], "published_at": "2024-06-12T14:00:00Z", "modified_at": None,
-        "description": None, "tags": [], "image_url": None, "language": "en", "body_text": body,
-        "body_markdown": body, "body_html": f"<p>{body}</p>", "word_count": len(body.split()),
-        "content_hash": str(abs(hash(body))), "http_status": 200, "extractor": "test", "extractor_version": "1",
-    }
-    return {**base, **overrides}
+    return storage_values(body, title=title, **overrides)
 
 
 @pytest.fixture
