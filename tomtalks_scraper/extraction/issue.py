@@ -27,6 +27,8 @@ from tomtalks_scraper.platforms import all_adapters, detect_platform, get_adapte
 from tomtalks_scraper.urls import host_of
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+#: C0 control characters other than tab, line feed and carriage return (a saved page may hold them).
+_C0_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NAME_LIKE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}$")
 _NOT_NAMES = {"follow", "subscribe", "share", "admin", "editor", "staff"}
 
@@ -84,6 +86,7 @@ def parse_html(html: str) -> lxml_html.HtmlElement:
         raise ExtractionError("the page is binary data, not HTML")
     if "<" not in html[:4096]:
         raise ExtractionError("the page holds no HTML markup")
+    html = _C0_CONTROLS.sub("", html)  # lxml refuses them as element text, which adapters set; browsers hide them
     try:
         tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except (etree.ParserError, ValueError) as error:
