@@ -73,3 +73,15 @@ DOWNLOADER = "tomtalks_scraper.downloader.SlotLimitedDownloader"
 #: Items processed in parallel per response. Scrapy's default (100) starts 100 asyncio tasks per response,
 #: although an issue page yields one item: a few milliseconds of CPU per page for nothing.
 CONCURRENT_ITEMS = 16
+
+# Distributed crawling (tomtalks_scraper/distributed, docs/scaling.md; needs the [distributed] extra) ----------
+#: -s DISTRIBUTED=1: this crawl is a worker of a shared frontier in Redis (REDIS_URL, else $REDIS_URL).
+DISTRIBUTED = False
+ADDONS = {"tomtalks_scraper.distributed.addon.Distributed": 0}
+#: Seconds between two requests to one host, across all workers together (0: no shared limit).
+DISTRIBUTED_HOST_DELAY = 0.25
+#: A worker exits after this many seconds with an empty frontier (0: waits for ever).
+DISTRIBUTED_IDLE_EXIT = 60
+#: A worker whose heartbeat is older than this many seconds is dead: its requests go back to the queue.
+DISTRIBUTED_WORKER_TTL = 30
+DISTRIBUTED_KEY_PREFIX = "tomtalks"

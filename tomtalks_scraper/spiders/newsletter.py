@@ -85,12 +85,12 @@ class NewsletterSpider(scrapy.Spider):
 
     def __init__(self, url: str | None = None, newsletter: str | None = None, platform: str | None = None,
                  refresh: str | None = None, run_id: str | None = None, include: str | None = None,
-                 exclude: str | None = None, **kwargs: Any) -> None:
+                 exclude: str | None = None, frontier: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         #: origin → (user, password) taken out of start URLs; sent as Basic auth by StartUrlCredentials.
         self.credentials: dict[str, tuple[str, str]] = {}
         self.start_urls = [self._without_credentials(u.strip()) for u in (url or "").split(",") if u.strip()]
-        if not self.start_urls:
+        if not self.start_urls and not frontier:  # a frontier worker's start URLs come from Redis
             raise UsageError("no start URL: run `scrapy crawl newsletter -a url=URL` (feed, sitemap, home, "
                              "archive or issue URL; several comma-separated)")
         for start_url in self.start_urls:
@@ -120,6 +120,7 @@ class NewsletterSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsletterSpider:
+        kwargs.setdefault("frontier", crawler.settings.getbool("DISTRIBUTED"))  # tomtalks_scraper/distributed
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.listing_dropped, signal=signals.request_dropped)
         return spider
