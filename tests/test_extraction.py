@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -682,3 +683,22 @@ def test_run_trafilatura_markdown_keeps_no_unsafe_link_or_image() -> None:
     assert "javascript:" not in body.markdown and "data:text" not in body.markdown
     assert "harmless looking link in the middle" in body.markdown
     assert "[the report](https://example.com/report)" in body.markdown
+
+
+def test_json_ld_author_given_by_reference_is_the_person_it_names() -> None:
+    """``"author": {"@id": …}`` names a ``Person`` node of the ``@graph`` (Yoast, Rank Math): every adapter
+    reads it through the shared JSON-LD reader, not only WordPress."""
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "BlogPosting", "@id": "https://letters.example/p/one#article", "headline": "Issue one",
+         "author": [{"@id": "https://letters.example/#/person/ada"}, {"@id": "https://letters.example/#/gone"}],
+         "publisher": {"@id": "https://letters.example/#org"}, "datePublished": "2024-03-05T10:00:00+00:00"},
+        {"@type": "Person", "@id": "https://letters.example/#/person/ada", "name": "Ada Lovelace"},
+        {"@type": "Organization", "@id": "https://letters.example/#org", "name": "Letters Weekly"},
+    ]}
+    page = head_page(f'<script type="application/ld+json">{json.dumps(graph)}</script>')
+    meta = from_json_ld(page)
+    assert meta.authors == ["Ada Lovelace"]  # the unknown reference is no name, and no URL is taken for one
+    assert meta.site_name == "Letters Weekly"
+    issue = extract_issue(lxml_html.tostring(page, encoding="unicode"), "https://letters.example/p/one",
+                          platform="ghost")
+    assert issue.authors == ["Ada Lovelace"]

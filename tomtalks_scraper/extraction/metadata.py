@@ -103,15 +103,39 @@ def _names(value: Any) -> list[str]:
     return names
 
 
+def json_ld_index(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The page's JSON-LD nodes by their ``@id`` (the first node wins when an id is repeated)."""
+    index: dict[str, dict[str, Any]] = {}
+    for obj in objects:
+        if isinstance(node_id := obj.get("@id"), str):
+            index.setdefault(node_id, obj)
+    return index
+
+
+def resolve_references(value: Any, index: dict[str, dict[str, Any]]) -> Any:
+    """``value`` with every bare reference ``{"@id": …}`` (list items too) replaced by the node it names.
+
+    Yoast, Rank Math and others write ``"author": {"@id": ".../#/schema/person/…"}`` and put the name only
+    on the ``Person`` node of the ``@graph``: without this the author is lost. Unknown ids stay as written.
+    """
+    if isinstance(value, list):
+        return [resolve_references(item, index) for item in value]
+    if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in index:
+        return index[value["@id"]]
+    return value
+
+
 def from_json_ld(tree: lxml_html.HtmlElement) -> PageMetadata:
-    """Metadata from the first JSON-LD object typed as an article."""
+    """Metadata from the first JSON-LD object typed as an article, ``@id`` references followed."""
     meta = PageMetadata()
-    for obj in json_ld_objects(tree):
+    objects = json_ld_objects(tree)
+    index = json_ld_index(objects)
+    for obj in objects:
         if not _types(obj) & ARTICLE_TYPES:
             continue
         meta.is_article = True
         meta.title = clean_text(obj.get("headline") or obj.get("name"))
-        meta.authors = _names(obj.get("author"))
+        meta.authors = _names(resolve_references(obj.get("author"), index))
         meta.published_at = to_utc_iso(obj.get("datePublished"))
         meta.updated_at = to_utc_iso(obj.get("dateModified"))
         meta.description = clean_text(obj.get("description"))
@@ -119,14 +143,14 @@ def from_json_ld(tree: lxml_html.HtmlElement) -> PageMetadata:
         if isinstance(keywords, str):
             keywords = keywords.split(",")
         meta.tags = [k for k in (clean_text(x) for x in keywords or []) if k]
-        image = obj.get("image")
+        image = resolve_references(obj.get("image"), index)
         if isinstance(image, list):
             image = image[0] if image else None
         meta.image = clean_text(image.get("url") if isinstance(image, dict) else image)
         free = obj.get("isAccessibleForFree")
         if free is not None:
             meta.accessible_for_free = str(free).strip().lower() not in ("false", "0", "no")
-        publisher = obj.get("publisher")
+        publisher = resolve_references(obj.get("publisher"), index)
         if isinstance(publisher, dict):
             meta.site_name = clean_text(publisher.get("name"))
         break

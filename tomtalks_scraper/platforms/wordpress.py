@@ -15,7 +15,8 @@ redirect it to their index), only its post sitemaps, then the RSS ``/feed/`` (re
 Body: ``.entry-content`` (classic themes), ``.wp-block-post-content`` (block themes), else the post
 ``<article>``; Jetpack sharing, likes, related posts and subscribe forms, comments, post navigation
 and "Subscribe" button groups are dropped. Metadata: Yoast/Jetpack JSON-LD ``@graph`` with
-``@id`` references resolved (the author is a reference to a ``Person``), ``article:*`` tags, then
+``@id`` references resolved (the author is a reference to a ``Person``; shared ``resolve_references``),
+``article:*`` tags, then
 the theme's byline and ``time.entry-date``. Access: Jetpack's newsletter paywall (free or paid
 subscribers alike see a truncated post: ``paid_preview``) and common membership plugins'
 "restricted" messages.
@@ -39,8 +40,10 @@ from tomtalks_scraper.extraction.metadata import (
     ARTICLE_TYPES,
     PageMetadata,
     clean_text,
+    json_ld_index,
     json_ld_objects,
     read_page_metadata,
+    resolve_references,
 )
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, remove_element, text_of
@@ -340,14 +343,10 @@ def _graph_metadata(tree: lxml_html.HtmlElement) -> PageMetadata:
     when a site emits no ``Article``.
     """
     objects = json_ld_objects(tree)
-    index = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
+    index = json_ld_index(objects)
 
     def resolve(value: Any) -> Any:
-        if isinstance(value, list):
-            return [resolve(v) for v in value]
-        if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in index:
-            return index[value["@id"]]
-        return value
+        return resolve_references(value, index)
 
     article = next((o for o in objects if _types(o) & ARTICLE_TYPES), None)
     webpage = next((o for o in objects if "webpage" in _types(o)), None)
