@@ -101,6 +101,7 @@ class ExtractPipeline:
             logger.error("Extraction failed on %s: %s\n%s", item.url, outcome.detail, outcome.trace)
             raise Rejected(EXTRACTION_ERROR, outcome.detail)
         item.extracted = outcome.issue
+        item.copy_checks = outcome.checks
         return item
 
     def close_spider(self) -> None:

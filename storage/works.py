@@ -29,13 +29,11 @@ Reading works and copies (``tomtalks duplicates``, ``show``) is ``storage.work_q
 from __future__ import annotations
 
 import json
-import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lxml import etree
 from lxml import html as lxml_html
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -52,6 +50,7 @@ from storage.models import (
     WorkMember,
     utc_now_iso,
 )
+from storage.page_checks import PageChecks, body_lines, content_shingles, parse_page
 
 if TYPE_CHECKING:
     from storage.writes import SaveResult
@@ -114,22 +113,30 @@ class Match:
 # Entry point -----------------------------------------------------------------------------------------
 
 
-def after_upsert(session: Session, issue: Issue, result: SaveResult, *, url: str, raw_html: str | None) -> SaveResult:
+def after_upsert(session: Session, issue: Issue, result: SaveResult, *, url: str, raw_html: str | None,
+                 checks: PageChecks | None = None) -> SaveResult:
     """Identity, aliases, copy evidence and duplicate grouping for the issue ``upsert_issue`` just wrote.
 
+    ``checks``: the page-only part, computed beforehand (``storage.page_checks``: a crawl's extraction
+    workers do it), used when it was computed for what the row now holds; else it is computed here.
     Returns the save result to report: another issue's when the new row was folded into it.
     """
     from tomtalks_scraper.extraction.identity import identify
 
-    tree = _parse(raw_html)
-    identity = identify(url, issue.canonical_url, issue.platform, raw_html, tree)
+    page = checks if checks is not None and checks.fits(issue, url) else None
+    tree = None if page is not None else _parse(raw_html)
+    identity = page.identity if page is not None else identify(url, issue.canonical_url, issue.platform, raw_html,
+                                                               tree)
     owners = _alias_owners(session, [alias for alias, _ in identity.aliases])
     if result.created and (target := _stored_under(session, issue, identity, owners)) is not None:
         return _fold_into(session, issue, target, url=url, raw_html=raw_html, aliases=identity.aliases)
     _set_identity_key(session, issue, identity.key)
     record_aliases(session, issue.id, identity.aliases, owners)
-    farm = tree is not None and _record_copy_evidence(session, issue, url, tree)
-    index_issue(session, issue, new=result.created)
+    if page is not None:
+        farm = page.evidence is not None and _record_copy_evidence(session, issue, url, None, evidence=page.evidence)
+    else:
+        farm = tree is not None and _record_copy_evidence(session, issue, url, tree)
+    index_issue(session, issue, new=result.created, page=page)
     if farm and (work_id := _sql(session, "SELECT work_id FROM work_members WHERE issue_id = ?",
                                  (issue.id,)).scalar()) is not None:
         elect(session, work_id)  # the original's author and date, also when the body was unchanged
@@ -143,13 +150,7 @@ def _set_identity_key(session: Session, issue: Issue, key: str) -> None:
         set_committed_value(issue, "identity_key", key)
 
 
-def _parse(raw_html: str | None) -> lxml_html.HtmlElement | None:
-    if not raw_html or not raw_html.strip():
-        return None
-    try:
-        return lxml_html.document_fromstring(raw_html)
-    except (etree.ParserError, ValueError):
-        return None
+_parse = parse_page
 
 
 # Identity and aliases --------------------------------------------------------------------------------
@@ -220,13 +221,14 @@ def record_aliases(session: Session, issue_id: int, aliases: list[tuple[str, str
 # Content-farm evidence -------------------------------------------------------------------------------
 
 
-def _record_copy_evidence(session: Session, issue: Issue, url: str, tree: lxml_html.HtmlElement, *,
-                          stored: bool = False) -> bool:
+def _record_copy_evidence(session: Session, issue: Issue, url: str, tree: lxml_html.HtmlElement | None, *,
+                          stored: bool = False, evidence: Any = None) -> bool:
     """Score the page; a farm copy's author and date claims are kept as evidence and not trusted.
     Returns whether the page is a farm copy.
 
     ``stored``: the issue was stored earlier (a backfill or rebuild): its author and date may be ones
-    this module set, so the claims recorded then are the page's, not the row's.
+    this module set, so the claims recorded then are the page's, not the row's. ``evidence``: the
+    page's score computed beforehand (``PageChecks``, for a new store: not ``stored``), instead of ``tree``.
     """
     from tomtalks_scraper.extraction.copies import copy_evidence
 
@@ -234,8 +236,9 @@ def _record_copy_evidence(session: Session, issue: Issue, url: str, tree: lxml_h
                  (issue.id,)).first()
     author, published = (known.claimed_author, known.claimed_published_at) if stored and known else (
         issue.author, issue.published_at)
-    evidence = copy_evidence(tree, url, issue.platform, issue.body_text or "", author,
-                             [link.url for link in issue.links])
+    if evidence is None:
+        evidence = copy_evidence(tree, url, issue.platform, issue.body_text or "", author,
+                                 [link.url for link in issue.links])
     if not evidence.signals and not known:
         return False
     if known:
@@ -255,14 +258,7 @@ def _record_copy_evidence(session: Session, issue: Issue, url: str, tree: lxml_h
 # Fingerprints and grouping ---------------------------------------------------------------------------
 
 
-def _lines(text: str) -> list[tuple[int, str]]:
-    """The body's paragraphs as (CRC-32 of their words, text), empty ones left out."""
-    out = []
-    for line in text.splitlines():
-        normal = " ".join(fp.words(line))
-        if normal:
-            out.append((zlib.crc32(normal.encode()), line))
-    return out
+_lines = body_lines
 
 
 def _boilerplate(session: Session, hashes: set[int]) -> set[int]:
@@ -276,8 +272,7 @@ def _boilerplate(session: Session, hashes: set[int]) -> set[int]:
                              f"HAVING count(*) >= {BOILERPLATE_ISSUES}) AS boilerplate", values).scalars())
 
 
-def _content_shingles(lines: list[tuple[int, str]], boilerplate: set[int]) -> set[int]:
-    return fp.shingles("\n".join(text for h, text in lines if h not in boilerplate))
+_content_shingles = content_shingles
 
 
 def _unindex(session: Session, issue_id: int, signature: bytes | None, line_hashes: bytes | None,
@@ -294,13 +289,14 @@ def _unindex(session: Session, issue_id: int, signature: bytes | None, line_hash
 
 
 def index_issue(session: Session, issue: Issue, *, new: bool = False, force: bool = False,
-                recheck: bool = True) -> list[Match]:
+                recheck: bool = True, page: PageChecks | None = None) -> list[Match]:
     """Fingerprint the issue's body and put it in the work of the issues it duplicates.
 
     Nothing is done when the body and newsletter are those already fingerprinted (a re-crawl that found
     the page unchanged), unless ``force``. ``new``: the row was just created (nothing to look up or
     undo). ``recheck`` also re-checks the issues whose paragraphs this issue made boilerplate (never
-    recursively). Returns the matches found.
+    recursively). ``page``: the body's paragraphs, shingles and signature computed beforehand for this
+    row's body (``PageChecks.fits``). Returns the matches found.
 
     The statements here run on every store, so they are Core statements on the session's connection
     (a tenth of the ORM's overhead), eight for a new issue.
@@ -313,7 +309,7 @@ def index_issue(session: Session, issue: Issue, *, new: bool = False, force: boo
         return []
     if row is not None:
         _unindex(session, issue.id, row.signature, row.line_hashes, row.newsletter_id)
-    lines = _lines(issue.body_text or "")
+    lines = page.lines if page is not None else _lines(issue.body_text or "")
     hashes = sorted({h for h, _ in lines})
     counts: list[Any] = []
     if hashes:
@@ -323,8 +319,11 @@ def index_issue(session: Session, issue: Issue, *, new: bool = False, force: boo
                                f"({_marks(hashes)}) GROUP BY line_hash, newsletter_id HAVING count(*) > 1",
                       hashes).all()
     boilerplate = {h for h, _, n in counts if n >= BOILERPLATE_ISSUES}
-    shingles = _content_shingles(lines, boilerplate)
-    sig = fp.signature(shingles)
+    if page is not None and not boilerplate:
+        shingles, sig = page.shingles, page.signature  # the whole body: what was computed with the page
+    else:
+        shingles = _content_shingles(lines, boilerplate)
+        sig = fp.signature(shingles)
     keys = sorted(set(fp.band_keys(sig))) if sig is not None else []
     values = (issue.content_hash, newsletter_id, len(shingles), fp.to_bytes(sig) if sig is not None else None,
               fp.to_bytes(array("I", hashes)), utc_now_iso(), issue.id)

@@ -37,8 +37,9 @@ class SaveResult:
 
 
 def compress_html(raw_html: str) -> bytes:
-    """gzip the raw page (mtime 0 so the same page always gives the same bytes)."""
-    return gzip.compress(raw_html.encode("utf-8"), compresslevel=6, mtime=0)
+    """gzip the raw page (mtime 0 so the same page always gives the same bytes). Level 3, not 6: on the
+    benchmark pages 1.2 ms a page instead of 2.7 ms, for pages 12 % larger (36 KB instead of 32 KB)."""
+    return gzip.compress(raw_html.encode("utf-8"), compresslevel=3, mtime=0)
 
 
 def decompress_html(blob: bytes | None) -> str | None:
@@ -113,8 +114,11 @@ def upsert_issue(
     raw_html: str | None,
     values: dict[str, Any],
     links: list[tuple[str, str]] | None = None,
+    checks: Any = None,
 ) -> SaveResult:
     """Insert the issue, or update the stored row in place (never a second row for one issue).
+
+    ``checks``: the page-only part of the copy checks, computed beforehand (``storage.page_checks``).
 
     ``links`` are the body's (url, anchor text) pairs in order; they replace the stored ones.
     A ``paid_preview`` never overwrites a full body already stored: its metadata is taken, its
@@ -157,7 +161,8 @@ def upsert_issue(
     if rejected is not None:
         session.delete(rejected)
     # Identity, aliases, copy evidence, duplicate grouping (storage/works.py); may fold an alias into its issue.
-    return works.after_upsert(session, issue, SaveResult(issue.id, created, changed), url=url, raw_html=raw_html)
+    return works.after_upsert(session, issue, SaveResult(issue.id, created, changed), url=url, raw_html=raw_html,
+                              checks=checks)
 
 
 def _insert_issue(

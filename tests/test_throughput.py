@@ -13,7 +13,9 @@ import os
 import re
 import sqlite3
 import subprocess
+import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,84 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return False
+
+
+# What the crawl process no longer does per page ------------------------------------------------------
+
+
+SITE_NAME_CASES = [
+    '<html><head><meta content="A &amp; B > C" property="og:site_name"/></head><body></body></html>',
+    "<html><head><META PROPERTY=og:site_name CONTENT='Quoted &#8217;s'></head></html>",
+    '<html><head><meta property="og:site_name"><meta property="og:site_name" content="  "></head></html>',
+    '<html><head><meta name="og:site_name" content="Not a property"></head><body>og:site_name</body></html>',
+    '<html><body><p>og:site_name</p><meta property="og:site_name" content="In the body"></body></html>',
+    "<html><head><meta property=\"og:site_name\" content=\"Unclosed" + "x" * 5000,
+]
+
+
+@pytest.mark.parametrize("html", SITE_NAME_CASES + [html for _, html in PAGES])
+def test_site_name_read_from_the_text_is_the_parsed_pages(html: str) -> None:
+    from scrapy.http import HtmlResponse
+
+    from tomtalks_scraper.spiders.newsletter import _site_name
+
+    url = "https://letters.example/p/1"
+    response = HtmlResponse(url, body=html.encode("utf-8"), encoding="utf-8")
+    name = response.xpath('//meta[@property="og:site_name"]/@content').get()
+    assert _site_name(html, url) == (name.strip() if name and name.strip() else "letters.example")
+
+
+def test_extraction_workers_load_neither_scrapy_nor_sqlalchemy() -> None:
+    """Each would cost every worker ~20 MB: workers import the adapters and ``storage.page_checks`` only."""
+    code = ("import sys; from pipelines.worker import init_worker; init_worker(500); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'sqlalchemy'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def _store_all(database: Path, pages: list[tuple[str, str]], *, precomputed: bool, author: str | None = None) -> None:
+    from pipelines.store import check_values, issue_values
+    from pipelines.worker import ExtractTask, run_extraction
+    from storage.recorder import CrawlRecorder, save_issue
+    from tomtalks_scraper.items import IssuePage
+
+    recorder = CrawlRecorder.open(f"sqlite:///{database}")
+    try:
+        for i, (url, html) in enumerate(pages):
+            outcome = run_extraction(ExtractTask(html, url, None, None, None))
+            if outcome.issue is None:
+                continue
+            item = IssuePage(url=url, final_url=url, status=200, html=html, newsletter=f"letter {i % 3}",
+                             extracted=outcome.issue, page_hash=str(i))
+            values = issue_values(item) | ({"author": author} if author else {})
+            recorder.run(partial(save_issue, url=url, newsletter=item.newsletter, newsletter_url=None, raw_html=html,
+                                 values=values, links=[(link.url, link.text) for link in outcome.issue.links],
+                                 check=check_values(item), checks=outcome.checks if precomputed else None))
+    finally:
+        recorder.close()
+
+
+def test_copy_checks_computed_in_the_worker_store_what_the_store_computes(shared: Path, tmp_path: Path) -> None:
+    """Identity, aliases, farm evidence, fingerprints, works: the same rows whether the extraction worker
+    computed the page-only part or the store did, and whether or not the precomputed part fits the row."""
+    pages = [(f"https://letters.example/p/{path.stem}", path.read_text("utf-8", errors="replace"))
+             for path in sorted((shared / "corpus" / "seed").glob("*.html"))
+             + sorted(FIXTURES.rglob("*.html"))[:40]]
+    pages += [(url.replace("letters.example", "mirror.example"), html) for url, html in pages[::2]]
+    pages += pages[::5]  # stored again: updates, not inserts
+    databases = {name: tmp_path / f"{name}.db" for name in ("store", "worker", "store_other", "unfit")}
+    _store_all(databases["store"], pages, precomputed=False)
+    _store_all(databases["worker"], pages, precomputed=True)
+    # The row's author is not the one the checks were computed with: the store must compute them itself.
+    _store_all(databases["store_other"], pages, precomputed=False, author="Someone Else")
+    _store_all(databases["unfit"], pages, precomputed=True, author="Someone Else")
+    tables = {"issues": "url", "issue_aliases": "url", "issue_copies": "issue_id", "issue_fingerprints": "issue_id",
+              "fingerprint_bands": "band_key, issue_id", "issue_lines": "line_hash, issue_id",
+              "work_members": "issue_id", "works": "primary_issue_id"}
+    when = {"computed_at", "checked_at", "joined_at", "created_at", "updated_at", "first_seen_at", "last_seen_at"}
+    for table, order in tables.items():
+        rows = {name: [{k: v for k, v in row.items() if k not in when}
+                       for row in _rows(database, table, order)] for name, database in databases.items()}
+        assert rows["worker"] == rows["store"], table
+        assert rows["unfit"] == rows["store_other"], table
+    assert _rows(databases["store"], "work_members", "issue_id"), "no near-duplicates found: the test checks nothing"

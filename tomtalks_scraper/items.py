@@ -42,6 +42,7 @@ class IssuePage:
     known_page_hash: str | None = None  # the page hash stored by an earlier crawl, if any
     page_hash: str | None = None  # this page's hash (set by the extract stage)
     extracted: Any = None  # tomtalks_scraper.extraction.ExtractedIssue once the extract stage ran
+    copy_checks: Any = None  # storage.page_checks.PageChecks computed with ``extracted`` (saves the store the work)
 
 
 @dataclass

@@ -1,0 +1,96 @@
+"""The page-only half of the copy checks (``storage.works``), computed where the page is already in hand.
+
+Why a module of its own: ``storage.works.after_upsert`` checks every stored issue for copies —
+identity and aliases, content-farm evidence, near-duplicate fingerprints. Most of that reads only
+the page and what extraction found (an lxml parse of the raw page, the farm signals, the body's
+paragraphs, shingles and MinHash signature: about 5 ms of CPU a page); only the alias and LSH lookups
+need the archive. In a crawl, the store runs in the crawl process's writer thread, next to the
+reactor, while the extraction workers hold the page anyway: so the workers compute ``PageChecks``
+here and the store only looks up and inserts. This module imports no SQLAlchemy and no Scrapy, since
+every extraction worker loads it.
+
+A ``PageChecks`` is used only for the row it was computed for: ``fits`` compares the inputs (URL,
+canonical URL, platform, author, body, links) with the stored row, and on any difference (a paid
+preview that kept the stored body, a row folded into another) the store computes the checks from
+the page as before. The same functions compute both ways, so the results are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from array import array
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from storage import fingerprints as fp
+
+
+@dataclass(frozen=True)
+class PageChecks:
+    """What the copy checks read from one page and its extraction (plain data: it crosses processes)."""
+
+    url: str
+    canonical_url: str | None
+    platform: str
+    author: str | None
+    body_digest: str
+    links: tuple[str, ...]
+    identity: Any  # tomtalks_scraper.extraction.identity.Identity
+    evidence: Any  # tomtalks_scraper.extraction.copies.CopyEvidence; None when the page does not parse
+    lines: list[tuple[int, str]]
+    shingles: frozenset[int]  # of the whole body (no paragraph left out as boilerplate)
+    signature: array | None  # MinHash of ``shingles``
+
+    def fits(self, issue: Any, url: str) -> bool:
+        """Whether these checks were computed from what the stored row ``issue`` now holds."""
+        return (url == self.url and issue.canonical_url == self.canonical_url and issue.platform == self.platform
+                and issue.author == self.author and body_digest(issue.body_text or "") == self.body_digest
+                and tuple(link.url for link in issue.links) == self.links)
+
+
+def body_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", errors="surrogatepass"), digest_size=16).hexdigest()
+
+
+def parse_page(raw_html: str | None) -> lxml_html.HtmlElement | None:
+    """The raw page as the copy checks read it; None when it is empty or not markup."""
+    if not raw_html or not raw_html.strip():
+        return None
+    try:
+        return lxml_html.document_fromstring(raw_html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def body_lines(text: str) -> list[tuple[int, str]]:
+    """The body's paragraphs as (CRC-32 of their words, text), empty ones left out."""
+    out = []
+    for line in text.splitlines():
+        normal = " ".join(fp.words(line))
+        if normal:
+            out.append((zlib.crc32(normal.encode()), line))
+    return out
+
+
+def content_shingles(lines: list[tuple[int, str]], boilerplate: set[int]) -> set[int]:
+    """Shingles of the body without the paragraphs in ``boilerplate``."""
+    return fp.shingles("\n".join(text for h, text in lines if h not in boilerplate))
+
+
+def page_checks(raw_html: str, url: str, *, canonical_url: str | None, platform: str, author: str | None,
+                body_text: str, links: list[str]) -> PageChecks:
+    """Everything ``storage.works.after_upsert`` reads from the page alone, for the issue extracted from it."""
+    from tomtalks_scraper.extraction.copies import copy_evidence
+    from tomtalks_scraper.extraction.identity import identify
+
+    tree = parse_page(raw_html)
+    identity = identify(url, canonical_url, platform, raw_html, tree)
+    evidence = None if tree is None else copy_evidence(tree, url, platform, body_text, author, links)
+    lines = body_lines(body_text)
+    shingles = content_shingles(lines, set())
+    return PageChecks(url, canonical_url, platform, author, body_digest(body_text), tuple(links), identity, evidence,
+                      lines, frozenset(shingles), fp.signature(shingles))
