@@ -316,3 +316,19 @@ def test_an_email_paragraph_written_as_a_div_keeps_the_spaces_around_its_links()
     assert issue.body_text.splitlines()[0] == ("What happened?\xa0XCopy is one of the most popular artists in the "
                                                "world. Check this out: Gianni went through every contract.")
     assert "[XCopy](https://example.com/xcopy) is one" in issue.body_markdown
+
+
+def test_archive_page_reads_links_with_spaces_and_skips_unreadable_ones() -> None:
+    """hrefs are taken as a browser takes them (surrounding whitespace ignored); one broken link
+    (``http://[oops/``) costs only itself, not the archive page."""
+    body = b"""<html><body>
+      <a href="  /p/first-issue  ">First</a>
+      <a href="http://[oops/p/broken">Broken</a>
+      <a href="\n/p/second-issue#comments">Second</a>
+      <a href=" /archive?page=3 ">Next</a>
+    </body></html>"""
+    url = "https://news.example.com/archive?page=2"
+    result = ADAPTER.parse_listing(Listing(url, ARCHIVE), body, url)
+    assert [issue.url for issue in result.issues] == ["https://news.example.com/p/first-issue",
+                                                      "https://news.example.com/p/second-issue"]
+    assert [listing.url for listing in result.next] == ["https://news.example.com/archive?page=3"]

@@ -31,7 +31,7 @@ import json
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from lxml import html as lxml_html
 
@@ -40,6 +40,7 @@ from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, text_of
+from tomtalks_scraper.urls import join_url
 
 #: A post URL: ``/p/<slug>`` (with an optional trailing slash).
 POST_PATH = re.compile(r"^/p/[^/]+/?$")
@@ -133,7 +134,7 @@ class BeehiivAdapter(PlatformAdapter):
         found = [Listing(f"{origin}/archive?page=1", ARCHIVE)]
         if page is not None:
             feeds = page.xpath('//link[@rel="alternate"]/@href[contains(., "rss.beehiiv.com/feeds/")]')
-            found += [Listing(urljoin(start_url, feeds[0]), FEED, fallback=True)] if feeds else []
+            found += [Listing(join_url(start_url, feeds[0].strip()), FEED, fallback=True)] if feeds else []
         found.append(Listing(f"{origin}/sitemap.xml", SITEMAP, fallback=True))
         return found
 
@@ -279,9 +280,12 @@ def _read_archive_page(body: bytes, url: str) -> ListingResult:
     following: list[str] = []
     current = _page_number(url)
     for anchor in page.xpath("//a[@href]"):
-        link = urljoin(url, anchor.get("href")).split("#")[0]
-        parts = urlsplit(link)
-        if parts.hostname != host:
+        link = join_url(url, anchor.get("href", "").strip()).split("#")[0]
+        try:
+            parts = urlsplit(link)
+            if parts.hostname != host:
+                continue
+        except ValueError:  # a link that cannot be read ("http://[oops/"): not a post of this archive
             continue
         if POST_PATH.match(parts.path) and link not in issues:
             times = anchor.xpath(".//time/@datetime")

@@ -34,7 +34,7 @@ import json
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from lxml import html as lxml_html
 from parsel import Selector
@@ -45,6 +45,7 @@ from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, text_of
+from tomtalks_scraper.urls import join_url
 
 #: Buttondown's own hosts (the archive lives under ``/<user>`` there).
 BUTTONDOWN_HOSTS = {"buttondown.com", "www.buttondown.com", "buttondown.email", "www.buttondown.email"}
@@ -186,7 +187,10 @@ def _archive_base(start_url: str, page: lxml_html.HtmlElement | None) -> tuple[s
         return f"{origin}/{candidate}", candidate
     if candidate and page is not None:
         for href in page.xpath("//a/@href"):
-            link = urlsplit(urljoin(start_url, href))
+            try:
+                link = urlsplit(join_url(start_url, href.strip()))
+            except ValueError:  # a link that cannot be read is no archive link
+                continue
             if link.netloc == parts.netloc and link.path.startswith(f"/{candidate}/"):
                 return f"{origin}/{candidate}", candidate
     return origin, None
@@ -227,7 +231,8 @@ def _read_api_page(body: bytes, url: str) -> ListingResult:
                                    published_at=to_utc_iso(item.get("publish_date")), source="api")
             issues.append(FoundIssue(link, hints))
     following = data.get("next")
-    return ListingResult(issues=issues, next=[Listing(urljoin(url, following), API)] if following else [])
+    following = join_url(url, following.strip()) if isinstance(following, str) and following.strip() else None
+    return ListingResult(issues=issues, next=[Listing(following, API)] if following else [])
 
 
 def _read_archive_page(body: bytes, url: str) -> ListingResult:
@@ -235,8 +240,12 @@ def _read_archive_page(body: bytes, url: str) -> ListingResult:
     page = Selector(text=body.decode("utf-8", errors="replace"))
     links = []
     for href in page.css(".email-list a::attr(href)").getall():
-        link = urljoin(url, href).split("#")[0]
-        if ISSUE_PATH.search(urlsplit(link).path) and link not in links:
+        link = join_url(url, href.strip()).split("#")[0]
+        try:
+            path = urlsplit(link).path
+        except ValueError:  # a link that cannot be read is no email of the archive
+            continue
+        if ISSUE_PATH.search(path) and link not in links:
             links.append(link)
     current = _page_number(url)
     following = [link for link in pagination_links(page, url) if _page_number(link) > current]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from lxml import html as lxml_html
 
@@ -35,6 +35,7 @@ from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, FoundIssue, Listi
 from tomtalks_scraper.extraction.metadata import clean_text
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, remove_element, text_of
+from tomtalks_scraper.urls import join_url
 
 #: One line of the archive index: "03/30/2023 - " before the campaign's link.
 _INDEX_DATE = re.compile(r"^\s*(\d{2})/(\d{2})/(\d{4})\s*-")
@@ -192,7 +193,7 @@ def _read_archive_home(body: bytes, url: str) -> ListingResult:
         anchors = line.xpath(".//a[@href]")
         if not anchors:
             continue
-        link = urljoin(url, anchors[0].get("href"))
+        link = join_url(url, anchors[0].get("href", "").strip())
         if link in seen:
             continue
         seen.add(link)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from lxml import html as lxml_html
 from parsel import Selector
@@ -60,6 +60,7 @@ from tomtalks_scraper.platforms.base import (
     remove_element,
     text_of,
 )
+from tomtalks_scraper.urls import join_url
 
 #: Hosts Medium serves stories from (custom domains are recognised by page markers instead).
 _MEDIUM_HOST = re.compile(r"^(?:[\w-]+\.)*medium\.com$")
@@ -175,7 +176,10 @@ def _bare_post_url(href: str | None, base_url: str) -> str | None:
     """A story link as an issue URL: absolute, without Medium's ``?source=…`` query or fragment."""
     if not href:
         return None
-    parts = urlsplit(urljoin(base_url, href.strip()))
+    try:
+        parts = urlsplit(join_url(base_url, href.strip()))
+    except ValueError:  # "http://[oops/": not a story link
+        return None
     if parts.scheme not in ("http", "https") or not _POST_PATH.search(parts.path):
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -580,9 +584,13 @@ def _deeper_buckets(page: lxml_html.HtmlElement, url: str) -> list[Listing]:
     host = urlsplit(url).hostname
     following: dict[str, Listing] = {}
     for href in page.xpath("//body//a/@href"):
-        target = urlsplit(urljoin(url, href))
+        try:
+            target = urlsplit(join_url(url, href.strip()))
+            target_host = target.hostname
+        except ValueError:  # a link that cannot be read is no archive page
+            continue
         match = _ARCHIVE_PATH.match(target.path)
-        if (target.hostname != host or not match or match.group("base") != here.group("base")
+        if (target_host != host or not match or match.group("base") != here.group("base")
                 or match.group("dates").count("/") != depth + 1
                 or not match.group("dates").startswith(here.group("dates"))):
             continue
