@@ -540,6 +540,20 @@ def test_drop_leading_title_removes_repeated_heading_from_all_renderings():
                                                           "<p>Chips are scarce.</p>")
 
 
+def test_drop_leading_title_finds_the_title_after_a_cover_image():
+    """trafilatura puts a cover image above the heading in Markdown and HTML; the plain text has no image."""
+    body = Body(
+        text="The chip crunch\nChips are scarce.",
+        markdown="![A wafer](https://img.example/wafer.jpg)\n\n# The chip crunch\n\nChips are scarce.",
+        html='<p><img src="https://img.example/wafer.jpg" alt="A wafer"></p><h1>The chip crunch</h1>'
+             "<p>Chips are scarce.</p>",
+    )
+    result = drop_leading_title(body, ["The chip crunch"])
+    assert result.text == "Chips are scarce."
+    assert result.markdown == "![A wafer](https://img.example/wafer.jpg)\n\nChips are scarce."
+    assert result.html == '<p><img src="https://img.example/wafer.jpg" alt="A wafer"></p><p>Chips are scarce.</p>'
+
+
 def test_drop_leading_title_keeps_body_whose_first_line_is_not_the_title():
     body = Body(text="Chips are scarce.\nThe chip crunch", markdown="Chips are scarce.",
                 html="<p>Chips are scarce.</p><h2>The chip crunch</h2>")

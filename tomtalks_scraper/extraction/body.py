@@ -159,26 +159,42 @@ def drop_leading_title(body: Body, titles: list[str | None]) -> Body:
     """Remove the title when the body repeats it as its first line (the page's ``<h1>``).
 
     ``titles`` holds every spelling seen (cleaned, ``og:title``, ``<h1>``), since the heading
-    may carry decorations the cleaned title lost.
+    may carry decorations the cleaned title lost. A cover image above the heading stays: in the
+    Markdown and HTML the title is looked for after leading images (the plain text has none).
     """
     wanted_set = {_norm(t) for t in titles if t and _norm(t)}
     if not wanted_set:
         return body
 
-    def strip_first_line(text: str) -> str:
-        first, _, rest = text.partition("\n")
-        return rest.lstrip("\n") if _norm(first.lstrip("# ")) in wanted_set else text
+    def strip_title_line(text: str, skip_images: bool) -> str:
+        lines = text.split("\n")
+        index = 0
+        while skip_images and index < len(lines) and (not lines[index].strip() or _IMAGE_LINE.match(lines[index])):
+            index += 1
+        if index < len(lines) and _norm(lines[index].lstrip("# ")) in wanted_set:
+            rest = "\n".join(lines[index + 1:]).lstrip("\n")
+            head = "\n".join(lines[:index]).rstrip("\n")
+            return f"{head}\n\n{rest}" if head and rest else head or rest
+        return text
 
-    body.text = strip_first_line(body.text)
-    body.markdown = strip_first_line(body.markdown)
-    body.html = re.sub(
-        r"^(\s*)<h[1-6]>(.*?)</h[1-6]>",
+    body.text = strip_title_line(body.text, skip_images=False)
+    body.markdown = strip_title_line(body.markdown, skip_images=True)
+    body.html = _LEADING_HEADING.sub(
         lambda m: m.group(1) if _norm(re.sub("<[^>]+>", "", m.group(2))) in wanted_set else m.group(0),
         body.html,
         count=1,
-        flags=re.S,
     )
     return body
+
+
+#: A Markdown line that is only an image, maybe linked: ``![alt](src)`` or ``[![alt](src)](href)``.
+_IMAGE_LINE = re.compile(r"^\s*(?:\[\s*)?!\[[^\]]*\]\([^)]*\)(?:\s*\]\([^)]*\))?\s*$")
+#: The first heading of the HTML body, after nothing or only image blocks (``<img>``, ``<figure>``, ``<p><img></p>``).
+_LEADING_HEADING = re.compile(
+    r"^((?:\s*(?:<img\b[^>]*>|<figure\b.*?</figure>|<p>\s*(?:<a\b[^>]*>\s*)?<img\b[^>]*>\s*(?:</a>\s*)?</p>))*\s*)"
+    r"<h[1-6]>(.*?)</h[1-6]>",
+    re.S,
+)
 
 
 def _norm(text: str) -> str:
