@@ -245,6 +245,40 @@ def test_sigterm_stops_after_items_in_flight_and_the_next_run_resumes(tmp_path: 
     assert len(refetched) <= 1  # at most the page that was in flight when the signal came
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the crawl process through /proc (Linux)")
+def test_a_crawl_process_that_dies_fails_its_source_only(tmp_path: Path) -> None:
+    """Each newsletter is crawled in its own process: one killed mid-crawl (a crash: a segfault, the OOM killer)
+    fails that source, and the run goes on to the next newsletter, records the failure and exits 1."""
+    slow, fine = EditableNewsletter(24), EditableNewsletter(3)
+    with LocalSite(build=slow.build, delay=0.15) as slow_site, LocalSite(build=fine.build) as fine_site:
+        (tmp_path / "newsletters.toml").write_text(
+            f'[[newsletter]]\nname = "Slow"\nurls = ["{slow_site.url(slow.start_path)}"]\n\n'
+            f'[[newsletter]]\nname = "Fine"\nurls = ["{fine_site.url(fine.start_path)}"]\n', encoding="utf-8")
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "tomtalks_scraper.cli", "crawl", "--json", *LOOPBACK, "-s", "CONCURRENT_REQUESTS=1"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _issue_requests(slow_site) < 2:
+            time.sleep(0.05)
+        fine_prefix = fine_site.url("/") + "%"
+        [child] = _children(crawl.pid)
+        os.kill(child, signal.SIGKILL)
+        stdout, stderr = crawl.communicate(timeout=120)
+    assert crawl.returncode == 1, stderr
+    report = json.loads(stdout)
+    assert report["finish_reason"] == "source_failed"
+    dead, alive = report["sources"]
+    assert not dead["ok"] and "exited with -9" in dead["error"]
+    assert alive["ok"] and alive["new"] == 3
+    with _db(tmp_path) as db:
+        assert db.execute("SELECT finish_reason FROM crawl_runs").fetchall() == [("source_failed",)]
+        assert db.execute("SELECT count(*) FROM issues WHERE url LIKE ?", (fine_prefix,)).fetchone() == (3,)
+
+
 def test_history_and_diff_show_the_revisions(tmp_path: Path) -> None:
     letter = EditableNewsletter(3)
     with LocalSite(build=letter.build) as site:

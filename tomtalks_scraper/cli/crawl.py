@@ -1,9 +1,9 @@
 """``tomtalks crawl`` — the command cron runs — and ``tomtalks sources``.
 
 ``crawl`` holds an exclusive lock on the archive, opens a crawl-run record, crawls each due
-newsletter of ``newsletters.toml`` in its own ``scrapy crawl`` process (a crash in one cannot take
-the others down), writes a log file, prints one summary line per newsletter and exits with a
-documented code:
+newsletter of ``newsletters.toml`` in its own process (a ``scrapy crawl`` in a fork of this one, see
+``tomtalks_scraper.crawl.ForkedCrawl``: a crash in one cannot take the others down), writes a log
+file, prints one summary line per newsletter and exits with a documented code:
 
     0  every source went well          3  the config file is unusable
     1  at least one source failed      4  the database is unusable
@@ -14,7 +14,6 @@ documented code:
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from storage.history import run_sources, source_overview
 from storage.recorder import CrawlRecorder
 from tomtalks_scraper.cli.common import CliError, add_db_option, add_json_option, console, print_json, table
 from tomtalks_scraper.config import DEFAULT_CONFIG, ConfigError, NewsletterConfig, load_config
-from tomtalks_scraper.crawl import crawl_command
+from tomtalks_scraper.crawl import ForkedCrawl, start_crawl
 from tomtalks_scraper.lock import CrawlLock, LockHeld
 
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_DATABASE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
@@ -45,6 +44,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     crawl.add_argument("names", nargs="*", metavar="NAME", help="only these newsletters (default: all that are due)")
     crawl.add_argument("--config", default=str(DEFAULT_CONFIG), help="config file (default newsletters.toml)")
     crawl.add_argument("--full", action="store_true", help="re-check every issue, ignoring what is already stored")
+    crawl.add_argument("--distributed", action="store_true",
+                       help="seed these newsletters into the shared frontier ($REDIS_URL) for distributed workers "
+                            "instead of crawling here (docs/scaling.md)")
     crawl.add_argument("--log-file", help="crawl log (default: logs/crawl-<time>.log beside the database)")
     crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                        help="a Scrapy setting for the crawls (repeatable), e.g. -s DOWNLOAD_DELAY=1")
@@ -95,7 +97,7 @@ class _Interrupt:
     """Forwards SIGINT/SIGTERM to the running crawl (Scrapy then stops after the items in flight)."""
 
     def __init__(self) -> None:
-        self.child: subprocess.Popen[str] | None = None
+        self.child: ForkedCrawl | subprocess.Popen[str] | None = None
         self.received = False
 
     def __call__(self, signum: int, _frame: FrameType | None) -> None:
@@ -114,6 +116,9 @@ def run_crawl_command(args: argparse.Namespace, _archive: None) -> int:
     if unknown:
         raise CliError(f"{args.config}: no newsletter named {', '.join(map(repr, unknown))}; configured: "
                        f"{', '.join(e.name for e in entries)}", exit_code=EXIT_USAGE)
+    if args.distributed:  # the workers crawl; this only seeds (tomtalks_scraper/distributed)
+        from tomtalks_scraper.distributed.seed import seed_config
+        return seed_config([known[n.lower()] for n in args.names] or entries)
     settings = _settings(args.set)
     database_url = resolve_database_url(args.db)
     try:
@@ -175,12 +180,12 @@ def _crawl_one(entry: NewsletterConfig, run_id: int, database_url: str, log_file
         spider_args["exclude"] = ",".join(entry.exclude)
     if full:
         spider_args["refresh"] = "all"
-    command = crawl_command(entry.urls, database_url, spider_args=spider_args,
-                            settings={"LOG_LEVEL": "INFO", "LOG_FILE": str(log_file), "LOG_FILE_APPEND": "True",
-                                      **settings})
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "tomtalks_scraper.settings"}
-    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as child:
+    with start_crawl(entry.urls, database_url, spider_args=spider_args,
+                     settings={"LOG_LEVEL": "INFO", "LOG_FILE": str(log_file), "LOG_FILE_APPEND": "True",
+                               **settings}) as child:
         interrupt.child = child
+        if interrupt.received:  # the signal came while the crawl was starting: pass it on now
+            child.send_signal(signal.SIGTERM)
         _, stderr = child.communicate()
         interrupt.child = None
     recorder = CrawlRecorder.open(database_url)
