@@ -1,12 +1,15 @@
 """Distributed crawl benchmark: pages/s with 1 and 2 workers, and the per-host rate the server saw.
 
-A 500-issue local site (``EditableNewsletter``, sitemap listing) on 127.0.0.1, a private ``redis-server``
-(or ``--redis URL``), a fresh SQLite archive per run. For each worker count: the frontier is emptied,
+A 500-issue local site on 127.0.0.1 — ``EditableNewsletter`` (short generated issues, sitemap listing), or
+with ``--pages real`` the 92 real pages of the article-extraction benchmark repeated under distinct URLs
+behind a feed, as in ``bench/throughput.py`` — a private ``redis-server`` (or ``--redis URL``), a fresh
+SQLite archive per run. For each worker count: the frontier is emptied,
 N ``scrapy crawl newsletter -s DISTRIBUTED=1`` workers start, the sitemap is seeded, and the archive is
 polled until every issue is stored. Figures: crawl time (seed → last issue stored), issues/s, the most
-requests the server saw in any one second, and the smallest gap between two requests.
+requests the server saw in any one second, the smallest gap between two requests, and the archive's size
+per stored issue (SQLite file after the crawl).
 
-    .venv/bin/python bench/distributed.py [--issues 500] [--workers 1,2] [--host-delay 0] [--redis URL]
+    .venv/bin/python bench/distributed.py [--issues 500] [--workers 1,2] [--host-delay 0] [--pages real]
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.throughput import PAGES_DIR, load_pages, repeat_to, site_builder  # noqa: E402
 from tomtalks_scraper.crawl import LOOPBACK_SETTINGS  # noqa: E402
 from tomtalks_scraper.demo_site.editable import EditableNewsletter  # noqa: E402
-from tomtalks_scraper.demo_site.server import LocalSite  # noqa: E402
+from tomtalks_scraper.demo_site.server import LocalSite, Page  # noqa: E402
 from tomtalks_scraper.distributed.addon import connect  # noqa: E402
 from tomtalks_scraper.distributed.run import max_rate, start_worker  # noqa: E402
 from tomtalks_scraper.distributed.seed import seed  # noqa: E402
@@ -58,31 +63,43 @@ def stored(db: Path) -> int:
         return 0
 
 
-def run(workers: int, issues: int, redis: str, host_delay: float, folder: Path) -> dict[str, float]:
+def site_for(issues: int, pages: str) -> tuple[Callable[[str], dict[str, Page]], str]:
+    """The site's builder and start path."""
+    if pages == "real":
+        if not PAGES_DIR.is_dir():
+            raise SystemExit(f"--pages real needs the benchmark pages in {PAGES_DIR}")
+        return site_builder(repeat_to(load_pages(PAGES_DIR), issues)), "/feed.xml"
+    newsletter = EditableNewsletter(issues)
+    return newsletter.build, newsletter.start_path
+
+
+def run(workers: int, issues: int, redis: str, host_delay: float, folder: Path, pages: str) -> dict[str, float]:
     server = connect(redis)
     server.flushdb()
     db = folder / f"archive-{workers}.db"
     settings = {**LOOPBACK_SETTINGS, "DISTRIBUTED_HOST_DELAY": str(host_delay), "DISTRIBUTED_IDLE_EXIT": "2"}
-    newsletter = EditableNewsletter(issues)
-    with LocalSite(build=newsletter.build) as site:
+    build, start_path = site_for(issues, pages)
+    with LocalSite(build=build) as site:
         processes = [start_worker(f"sqlite:///{db}", redis, folder / f"worker-{workers}-{i}.log", settings, REPO)
                      for i in range(workers)]
         time.sleep(3)  # workers started (imports, database migrations) before the clock starts
         load_before = os.getloadavg()[0]
         began = time.monotonic()
-        seed(server, [site.url(newsletter.start_path)])
-        while stored(db) < issues and all(p.poll() is None for p in processes):
+        seed(server, [site.url(start_path)])
+        count, last_change = 0, began
+        while any(p.poll() is None for p in processes):  # workers exit DISTRIBUTED_IDLE_EXIT after the end
+            if (now := stored(db)) != count:
+                count, last_change = now, time.monotonic()
             time.sleep(0.1)
-        took = time.monotonic() - began
-        for process in processes:
-            process.wait(timeout=120)
-        issue_times = [t for t, path in site.log if path.startswith("/issues/") or "issue-" in path]
+        took = last_change - began  # seed → last issue stored
+        issue_times = [t for t, path in site.log if path.startswith(("/issues/", "/p/"))]
         fetched = max(site.requests.values())
     return {"workers": workers, "seconds": round(took, 2), "issues_stored": stored(db),
             "issues_per_s": round(stored(db) / took, 1), "max_fetches_of_a_page": fetched,
             "max_requests_in_1s": max_rate([t for t, _ in site.log]),
             "min_gap_ms": round(1000 * min(b - a for a, b in zip(sorted(issue_times), sorted(issue_times)[1:],
                                                                   strict=False)), 1),
+            "kb_per_issue": round(db.stat().st_size / 1024 / max(1, stored(db)), 1),
             "load_before": load_before, "load_after": os.getloadavg()[0]}
 
 
@@ -92,13 +109,15 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--host-delay", type=float, default=0.0, help="DISTRIBUTED_HOST_DELAY (0: no shared limit)")
     parser.add_argument("--redis", help="an existing Redis (default: a private redis-server)")
+    parser.add_argument("--pages", choices=("generated", "real"), default="generated")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         started = None if args.redis else private_redis(folder)
         redis = args.redis or started[1]
         try:
-            rows = [run(int(n), args.issues, redis, args.host_delay, folder) for n in args.workers.split(",")]
+            rows = [run(int(n), args.issues, redis, args.host_delay, folder, args.pages)
+                    for n in args.workers.split(",")]
         finally:
             if started:
                 started[0].terminate()

@@ -8,7 +8,8 @@ round: the duplicate filter of the last round is cleared, so issues are re-check
 rules (unchanged ones are skipped by the spider, not by the filter); the database dedupes by URL
 whatever happens.
 
-Exit codes: 0 seeded, 2 bad command line (a URL that is not http(s), credentials in a URL), 4 Redis
+``tomtalks crawl --distributed [NAME…]`` seeds the newsletters of ``newsletters.toml`` the same way
+(``seed_config``). Exit codes: 0 seeded, 2 bad command line (a URL that is not http(s), credentials in a URL), 4 Redis
 unusable.
 """
 
@@ -20,6 +21,8 @@ from collections.abc import Sequence
 
 import scrapy
 
+from tomtalks_scraper.cli.common import CliError
+from tomtalks_scraper.config import NewsletterConfig
 from tomtalks_scraper.distributed.addon import DistributedSetupError, connect, redis_url
 from tomtalks_scraper.distributed.frontier import DEFAULT_PREFIX, Frontier, FrontierKeys
 from tomtalks_scraper.spiders.newsletter import NewsletterSpider, UsageError
@@ -72,4 +75,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     print(f"seeded {len(args.urls)} start URL(s); {queued} request(s) queued"
           f"{' (new round: duplicate filter cleared)' if new_round else ''}")
+    return EXIT_OK
+
+
+def seed_config(entries: Sequence[NewsletterConfig], redis: str | None = None) -> int:
+    """``tomtalks crawl --distributed``: seed these configured newsletters (one line each); the exit code."""
+    try:
+        server = connect(redis or redis_url())
+    except DistributedSetupError as error:
+        raise CliError(str(error), exit_code=EXIT_REDIS) from error
+    for entry in entries:
+        if not entry.urls:
+            print(f"{entry.name}: skipped (no start URL: set its `urls` in the config)")
+            continue
+        try:
+            queued, _ = seed(server, entry.urls, entry.name)
+        except UsageError as error:
+            raise CliError(f"{entry.name}: {error}", exit_code=EXIT_USAGE) from error
+        print(f"{entry.name}: seeded {len(entry.urls)} start URL(s) ({queued} request(s) queued)")
     return EXIT_OK
