@@ -716,3 +716,16 @@ def test_json_ld_author_given_by_reference_is_the_person_it_names() -> None:
     issue = extract_issue(lxml_html.tostring(page, encoding="unicode"), "https://letters.example/p/one",
                           platform="ghost")
     assert issue.authors == ["Ada Lovelace"]
+
+
+def test_a_received_email_names_its_newsletter_in_its_footer() -> None:
+    """Saved e-mails have no From or List-Id header: the footer's wording around the name is read."""
+    email = ("<html><body><table role='presentation'><tr><td><h1>Issue 12</h1>"
+             "<p>The whole week in one e-mail, with enough words to be an issue of a newsletter.</p>"
+             "<p>Thanks for subscribing to The Weekly Ledger. This post is public, so feel free to share it.</p>"
+             "<p>© 2024 Ada Lovelace · <a href='https://ledger.example/unsubscribe'>Unsubscribe</a></p>"
+             "</td></tr></table></body></html>")
+    issue = extract_issue(email, "https://ledger.example/p/issue-12")
+    assert issue.newsletter == "The Weekly Ledger"
+    web_page = email.replace("Unsubscribe", "Archive")  # the same words on a web page with no unsubscribe line
+    assert extract_issue(web_page, "https://ledger.example/p/issue-12").newsletter is None

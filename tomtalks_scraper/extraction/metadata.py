@@ -225,6 +225,39 @@ def from_visible_markup(tree: lxml_html.HtmlElement) -> PageMetadata:
     return PageMetadata(published_at=to_utc_iso(found[0]) if found else None)
 
 
+#: Footer sentences of newsletter e-mails that name the newsletter (Substack, beehiiv, Mailchimp, HEY, Every…).
+_EMAIL_NAME_PHRASES = re.compile(
+    r"Thanks for (?:subscribing to|reading) (?P<a>[^.!?\n]{2,60}?)\s*[.!]"
+    r"|If you liked this post from (?P<b>[^,\n]{2,60}?)\s*, why not share it"
+    r"|You(?:'|’)re (?:a free|a paid|currently a free) subscriber to (?P<c>[^.\n]{2,60}?)\s*\."
+    r"|Read (?P<d>[^.\n]{2,60}?) in the app\b"
+    r"|Share (?P<e>[^.\n]{2,40}?) You currently have \d+ referrals?"
+    r"|subscribed to (?P<f>[^.\n]{2,60}?) on HEY World"
+    r"|signed up for emails from (?P<g>[^.\n]{2,60}?)\s*\."
+    r"|you are subscribed to (?P<h>[^.\n]{2,60}?)['’]s newsletters?\b",
+    re.I,
+)
+_UNSUBSCRIBE = "unsubscribe"
+
+
+def newsletter_from_email(tree: lxml_html.HtmlElement) -> str | None:
+    """The newsletter's name as a received e-mail's footer says it ("Thanks for subscribing to Astral Codex
+    Ten.", "If you liked this post from 20 Percent Berlin, why not share it?", "Share Milk Road — You
+    currently have 0 referrals", "you are subscribed to PSNC's newsletters").
+
+    Saved e-mails carry no ``From`` or ``List-Id`` header and often no site name; the footer is the
+    platform's own wording around the name. Only pages with an unsubscribe line are read (e-mails), and
+    the last phrase wins: footers come last, while the same words may open a quoted passage earlier.
+    """
+    texts = tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+    text = " ".join(" ".join(str(t) for t in texts).replace("\u200c", " ").split())
+    if _UNSUBSCRIBE not in text.lower():
+        return None
+    names = [next(v for v in m.groupdict().values() if v) for m in _EMAIL_NAME_PHRASES.finditer(text)]
+    names = [clean_text(n.strip(" \"'“”")) for n in names]
+    return next((n for n in reversed(names) if n), None)
+
+
 def page_language(tree: lxml_html.HtmlElement, content_language: str | None = None) -> str | None:
     """Primary language subtag declared by the page (``<html lang>``, og:locale) or the server."""
     declared = tree.get("lang") or _meta(tree, "og:locale") or content_language or ""

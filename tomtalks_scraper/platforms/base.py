@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -18,10 +18,11 @@ from lxml.cssselect import CSSSelector
 
 from tomtalks_scraper.access import ACCESS, FREE, LOGIN_WALL, PAID_FULL, PAID_PREVIEW, REFUSED  # noqa: F401
 from tomtalks_scraper.discovery.listings import READERS, Listing, ListingResult
-from tomtalks_scraper.extraction.body import Body, run_trafilatura
-from tomtalks_scraper.extraction.ensemble import extract_generic_body
-from tomtalks_scraper.extraction.metadata import PageMetadata, read_page_metadata
+from tomtalks_scraper.extraction.metadata import PageMetadata, newsletter_from_email, read_page_metadata
 from tomtalks_scraper.urls import unwrap_query_redirect
+
+if TYPE_CHECKING:  # trafilatura (~0.25 s) is imported by ``extract_body`` only: a crawl process whose pages
+    from tomtalks_scraper.extraction.body import Body  # go to extraction workers, or a recrawl, never needs it
 
 #: Set on the document ``preclean`` cut down to a body selector's match.
 CUT_MARKER = "data-tomtalks-cut"
@@ -194,8 +195,11 @@ class PlatformAdapter:
         return any(css(selector)(tree) for selector in self.page_markers)
 
     def metadata(self, tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
-        """Declared metadata; platforms with their own data override and fill from this."""
-        return read_page_metadata(tree)
+        """Declared metadata; platforms with their own data override and fill from this. A received
+        e-mail names its newsletter in its footer (``newsletter_from_email``)."""
+        meta = read_page_metadata(tree)
+        meta.newsletter = meta.newsletter or newsletter_from_email(tree)
+        return meta
 
     def extract_body(self, tree: lxml_html.HtmlElement, url: str) -> Body:
         """The body of the pre-cleaned page as text, Markdown and HTML.
@@ -204,6 +208,9 @@ class PlatformAdapter:
         matched (a layout the adapter does not know, or the generic adapter), the page goes through
         the generic method: trafilatura's precision mode plus structural trimming (``ensemble.py``).
         """
+        from tomtalks_scraper.extraction.body import run_trafilatura
+        from tomtalks_scraper.extraction.ensemble import extract_generic_body
+
         if tree.get(CUT_MARKER) == "1":
             return run_trafilatura(tree, url, embeds_of(tree))
         return extract_generic_body(tree, url)

@@ -37,7 +37,7 @@ from lxml import html as lxml_html
 
 from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, SITEMAP, FoundIssue, Listing, ListingResult, read_sitemap
 from tomtalks_scraper.extraction.dates import to_utc_iso
-from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, read_page_metadata
+from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, newsletter_from_email, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, text_of
 from tomtalks_scraper.urls import join_url
@@ -110,7 +110,8 @@ class BeehiivAdapter(PlatformAdapter):
             meta.published_at = _email_date(tree)
         declared = read_page_metadata(tree)
         meta.fill_from(declared)
-        meta.newsletter = meta.newsletter or declared.site_name or _publication_name(tree)
+        meta.newsletter = (meta.newsletter or declared.site_name or _publication_name(tree)
+                           or newsletter_from_email(tree))
         return meta
 
     # Pre-clean ---------------------------------------------------------------------------------

@@ -38,7 +38,13 @@ from lxml import html as lxml_html
 
 from tomtalks_scraper.discovery.listings import API, FEED, SITEMAP, FoundIssue, Listing, ListingResult, read_sitemap
 from tomtalks_scraper.extraction.dates import to_utc_iso
-from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, json_ld_objects, read_page_metadata
+from tomtalks_scraper.extraction.metadata import (
+    PageMetadata,
+    clean_text,
+    json_ld_objects,
+    newsletter_from_email,
+    read_page_metadata,
+)
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import (
     FREE,
@@ -227,7 +233,8 @@ class SubstackAdapter(PlatformAdapter):
             meta.fill_from(self._from_email(tree))
         meta.fill_from(read_page_metadata(tree))
         meta.subtitle = meta.subtitle or self._visible_subtitle(tree)
-        meta.newsletter = meta.newsletter or self._publisher(tree)
+        meta.newsletter = meta.newsletter or self._publisher(tree) or (
+            newsletter_from_email(tree) if self._is_email(tree) else None)
         meta.access = self._access(tree, post, meta)
         return meta
 
