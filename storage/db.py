@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -60,6 +60,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DB-API 
     cursor.close()
 
 
+def _without_nul(_conn, _cursor, statement, parameters, _context, _executemany):  # noqa: ANN001, ANN202
+    """PostgreSQL text cannot hold NUL characters (SQLite's can): a page whose title or body has one
+    would fail to store. They carry nothing readable, so they are dropped from every string sent."""
+    return statement, _clean(parameters)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clean(item) for item in value)
+    return value
+
+
 def make_engine(url: str, *, create: bool = True, migrate: bool = True) -> Engine:
     """An engine for ``url`` with the schema at the latest migration.
 
@@ -84,6 +100,8 @@ def make_engine(url: str, *, create: bool = True, migrate: bool = True) -> Engin
         raise DatabaseError(f"cannot open database {url!r}: {error}") from error
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
     if migrate:
         try:
             upgrade_schema(engine)

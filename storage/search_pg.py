@@ -3,7 +3,9 @@
 Same contract and result shape as the SQLite FTS5 path in ``storage.queries``:
 
 - the query is read by ``websearch_to_tsquery`` (words, "quoted phrases", ``or``, ``-word``): it never
-  fails on syntax, where FTS5 refuses some input;
+  fails on syntax, where FTS5 refuses some input. FTS5's capitalised ``AND``/``OR``/``NOT`` are read as
+  their websearch equivalents (``websearch_text``), so the same query means the same on both; FTS5's
+  ``prefix*``, ``NEAR()`` and ``column:`` have no equivalent (the words are searched as plain words);
 - relevance is ``ts_rank`` over the title (weight A), author (B) and body (D), weighed 10 : 5 : 1 as
   the bm25 weights of the SQLite path, and reported negated, so that as there a lower ``rank`` is a
   better match;
@@ -13,9 +15,10 @@ Same contract and result shape as the SQLite FTS5 path in ``storage.queries``:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import Select, bindparam, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import Issue
@@ -28,6 +31,17 @@ CONFIG = "english"
 #: ts_rank weights for {D, C, B, A} = {body, -, author, title}: the 1 : 5 : 10 of the SQLite bm25 weights.
 RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
 SEARCH_VECTOR = literal_column("issues.search_vector")
+
+
+def websearch_text(query: str) -> str:
+    """FTS5's operators outside quotes in websearch syntax: ``a AND b`` → ``a b``, ``a OR b`` → ``a or b``,
+    ``a NOT b`` → ``a -b``. Only the capitalised forms are operators, as in FTS5."""
+    parts = query.split('"')
+    for i in range(0, len(parts), 2):  # even parts are outside quotes
+        text = re.sub(r"\bNOT\s+", "-", parts[i])
+        text = re.sub(r"\bAND\b", " ", text)
+        parts[i] = re.sub(r"\bOR\b", "or", text)
+    return '"'.join(parts)
 
 
 def _headline_options() -> str:
@@ -51,7 +65,7 @@ def _rank() -> Any:
 
 def _with_snippets(ids: Select, rank: Any) -> Select:
     """The page of issues ``ids`` selects, as search hits: summary, ``rank`` and the two snippets."""
-    from storage.queries import _summary_select
+    from storage.queries import SNIPPET_OPEN, _summary_select
 
     page = ids.subquery("page")
     options = bindparam("headline_options", _headline_options())
@@ -59,12 +73,15 @@ def _with_snippets(ids: Select, rank: Any) -> Select:
     def headline(text: Any) -> Any:
         return func.ts_headline(literal_column(f"'{CONFIG}'::regconfig"), text, _tsquery(), options)
 
+    title = headline(func.coalesce(Issue.title, ""))
     return (
         _summary_select()
         .add_columns(
             rank.label("rank"),
             headline(Issue.body_text).label("body_snippet"),
-            headline(func.concat_ws(" — ", Issue.title, Issue.author)).label("best_snippet"),
+            # FTS5's "best column" when the body has no match: the title's extract if it matches, else the author's.
+            case((func.strpos(title, SNIPPET_OPEN) > 0, title), else_=headline(func.coalesce(Issue.author, "")))
+            .label("best_snippet"),
         )
         .join(page, page.c.id == Issue.id)
     )
@@ -74,7 +91,7 @@ def search(session: Session, query: str, where: IssueFilter, sort: Sort) -> list
     """``storage.queries.search_issues`` on PostgreSQL: the best matches (or the newest) first."""
     from storage.queries import NEWEST_FIRST, _hit
 
-    params = {"query": query}
+    params = {"query": websearch_text(query)}
     if sort == "relevance":
         ids = select(Issue.id, _rank().label("score")).where(_matches(), *where.conditions())
         ids = ids.order_by(literal_column("score").desc(), Issue.id)

@@ -15,6 +15,8 @@ from tomtalks_scraper.cli import main
 from tomtalks_scraper.demo_site.server import LocalSite
 from tomtalks_scraper.demo_site.site import build_site, load_issues
 
+pytestmark = pytest.mark.both_backends  # the archive commands on SQLite and PostgreSQL (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def archive_db(module_crawl) -> str:
@@ -90,6 +92,7 @@ def test_search_ranks_and_highlights(capsys, archive_db: str) -> None:
     assert run_json(capsys, "search", "warehouse", "--db", archive_db, "--until", "2024-06-30").__len__() == 1
 
 
+@pytest.mark.sqlite_only  # FTS5 syntax; PostgreSQL's websearch syntax accepts any text
 def test_search_syntax_error_is_one_clear_line(capsys, archive_db: str) -> None:
     code, out, err = run(capsys, "search", '"unbalanced', "--db", archive_db)
     assert code == 1 and out == ""

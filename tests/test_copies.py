@@ -33,6 +33,7 @@ LINKEDIN_PAGE = FIXTURES / "linkedin" / "tomtalks-2023-netflix-900000-ai-job.htm
 FARM_PATH = "/2024/the-real-story-behind-netflixs-900000-ai-job"
 PULSE_PATH = "/pulse/real-story-behind-netflixs-900000-ai-job-tom-popomaronis-8fj2e"
 LINKEDIN_DATE = "2023-07-26T13:01:54Z"
+pytestmark = pytest.mark.both_backends  # the archive tests on SQLite and PostgreSQL (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -322,6 +323,7 @@ def test_identity_keys_and_aliases() -> None:
 # Schema ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # FTS5 triggers of an SQLite file
 def test_upgrade_from_0004_keeps_search_triggers_and_survives_a_half_done_run(tmp_path: Path) -> None:
     """The migration adds columns in place: rebuilding `issues` would drop its FTS triggers."""
     url = f"sqlite:///{tmp_path / 'old.db'}"

@@ -4,6 +4,7 @@ filters; and byte-identical output for the same archive."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import json
 import re
@@ -25,6 +26,9 @@ from tomtalks_scraper.demo_site.site import build_site, load_issues
 DEMO_COUNT = len(load_issues())
 
 
+pytestmark = pytest.mark.both_backends  # exports from SQLite and PostgreSQL archives (tests/conftest.py)
+
+
 @pytest.fixture(scope="module")
 def demo_db(module_crawl) -> str:
     """The demo newsletter crawled once through its feed."""
@@ -39,14 +43,16 @@ def values(title: str | None, body: str = "Some words here.", **overrides: objec
         "authors": ["Ann Author"], "published_at": "2024-06-12T14:00:00Z", "modified_at": None,
         "description": None, "tags": ["one", "two"], "image_url": None, "language": "en", "body_text": body,
         "body_markdown": body, "body_html": f"<p>{body}</p>", "word_count": len(body.split()),
-        "content_hash": str(title), "http_status": 200, "extractor": "test", "extractor_version": "1",
+        # A real hash's length: PostgreSQL enforces the column's 64 characters, SQLite does not.
+        "content_hash": hashlib.sha256(str(title).encode()).hexdigest(),
+        "http_status": 200, "extractor": "test", "extractor_version": "1",
     }
     return {**base, **overrides}
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> Archive:
-    opened = Archive.open(str(tmp_path / "archive.db"), create=True)
+def archive(database_url: str) -> Archive:
+    opened = Archive.open(database_url, create=True)
     yield opened
     opened.close()
 

@@ -1,4 +1,7 @@
-"""``tomtalks sql``: read-only SQL on a real archive file, as a table, JSON or CSV; writes refused."""
+"""``tomtalks sql``: read-only SQL on a real archive file, as a table, JSON or CSV; writes refused.
+
+SQLite only (its read-only file URI, ``query_only`` and authorizer); on PostgreSQL the command refuses
+with a clear error pointing to ``psql`` (last test)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import pytest
 
 from storage import Archive
 from tomtalks_scraper.cli import main
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def values(title: str, body: str) -> dict:
@@ -139,3 +144,11 @@ def test_reads_what_a_live_writer_committed(capsys, db: str) -> None:
         assert json.loads(out) == [{"n": 4}]
     finally:
         writer.close()
+
+
+def test_on_postgresql_it_is_a_clear_error_not_a_crash(capsys, postgres_url: str) -> None:
+    Archive.open(postgres_url, create=True).close()
+    code, out, err = run(capsys, "sql", "SELECT count(*) FROM issues", "--db", postgres_url)
+    assert code == 1 and out == ""
+    assert err.strip() == ("tomtalks: error: tomtalks sql works on SQLite archives; "
+                           "use your database's own client for others")
