@@ -18,13 +18,15 @@ import argparse
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -55,12 +57,27 @@ def private_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("redis-server did not start")
 
 
-def stored(db: Path) -> int:
+def stored(database_url: str) -> int:
+    engine = create_engine(database_url)
     try:
-        with sqlite3.connect(db, timeout=1) as connection:
-            return connection.execute("SELECT count(*) FROM issues").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM issues")).scalar_one()
+    except SQLAlchemyError:
+        return 0  # the first worker has not created the schema yet
+    finally:
+        engine.dispose()
+
+
+def size_bytes(database_url: str) -> int:
+    """The archive's size: the SQLite file, or PostgreSQL's ``pg_database_size``."""
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url.removeprefix("sqlite:///")).stat().st_size
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def site_for(issues: int, pages: str) -> tuple[Callable[[str], dict[str, Page]], str]:
@@ -73,17 +90,19 @@ def site_for(issues: int, pages: str) -> tuple[Callable[[str], dict[str, Page]],
     return newsletter.build, newsletter.start_path
 
 
-def run(workers: int, issues: int, redis: str, host_delay: float, folder: Path, pages: str) -> dict[str, float]:
+def run(workers: int, issues: int, redis: str, host_delay: float, folder: Path, pages: str,
+        database: str | None) -> dict[str, float]:
     server = connect(redis)
     server.flushdb()
-    db = folder / f"archive-{workers}.db"
+    db = database or f"sqlite:///{folder / f'archive-{workers}.db'}"
     settings = {**LOOPBACK_SETTINGS, "DISTRIBUTED_HOST_DELAY": str(host_delay), "DISTRIBUTED_IDLE_EXIT": "2"}
     build, start_path = site_for(issues, pages)
     with LocalSite(build=build) as site:
-        processes = [start_worker(f"sqlite:///{db}", redis, folder / f"worker-{workers}-{i}.log", settings, REPO)
+        processes = [start_worker(db, redis, folder / f"worker-{workers}-{i}.log", settings, REPO)
                      for i in range(workers)]
         time.sleep(3)  # workers started (imports, database migrations) before the clock starts
         load_before = os.getloadavg()[0]
+        empty = size_bytes(db) if database else 0  # PostgreSQL: the empty schema's size is not the issues'
         began = time.monotonic()
         seed(server, [site.url(start_path)])
         count, last_change = 0, began
@@ -99,7 +118,7 @@ def run(workers: int, issues: int, redis: str, host_delay: float, folder: Path, 
             "max_requests_in_1s": max_rate([t for t, _ in site.log]),
             "min_gap_ms": round(1000 * min(b - a for a, b in zip(sorted(issue_times), sorted(issue_times)[1:],
                                                                   strict=False)), 1),
-            "kb_per_issue": round(db.stat().st_size / 1024 / max(1, stored(db)), 1),
+            "kb_per_issue": round((size_bytes(db) - empty) / 1024 / max(1, stored(db)), 1),
             "load_before": load_before, "load_after": os.getloadavg()[0]}
 
 
@@ -110,13 +129,16 @@ def main() -> None:
     parser.add_argument("--host-delay", type=float, default=0.0, help="DISTRIBUTED_HOST_DELAY (0: no shared limit)")
     parser.add_argument("--redis", help="an existing Redis (default: a private redis-server)")
     parser.add_argument("--pages", choices=("generated", "real"), default="generated")
+    parser.add_argument("--database", help="an empty archive to crawl into, e.g. PostgreSQL (one worker count only)")
     args = parser.parse_args()
+    if args.database and "," in args.workers:
+        parser.error("--database takes one run: give one worker count (--workers 2)")
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         started = None if args.redis else private_redis(folder)
         redis = args.redis or started[1]
         try:
-            rows = [run(int(n), args.issues, redis, args.host_delay, folder, args.pages)
+            rows = [run(int(n), args.issues, redis, args.host_delay, folder, args.pages, args.database)
                     for n in args.workers.split(",")]
         finally:
             if started:
