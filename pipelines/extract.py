@@ -72,9 +72,7 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         tune_malloc()
-        if self.workers:
-            self.pool = ExtractionPool(self.workers, self.reset_every)
-        else:
+        if not self.workers:
             configure(self.reset_every)
         self.crawler.stats.set_value("tomtalks/extract/workers", self.workers)
         self.crawler.stats.set_value("tomtalks/reactor", reactor_name())
@@ -91,6 +89,8 @@ class ExtractPipeline:
             return item  # unchanged page: the store stage only records the check
         task = ExtractTask(item.html, item.url, item.hints, item.platform if item.platform in all_adapters() else None,
                            item.headers.get("Content-Language"))
+        if self.workers and self.pool is None:  # on the first page to extract: a recrawl that extracts nothing
+            self.pool = ExtractionPool(self.workers, self.reset_every)  # starts no process (not even a tracker)
         outcome = await self.pool.extract(task) if self.pool else run_extraction(task)
         return self._apply(item, outcome)
 

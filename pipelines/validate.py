@@ -8,15 +8,17 @@ last stage before storage, whatever produced them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler
 
 from pipelines.rejection import Rejected
-from tomtalks_scraper.extraction.issue import ExtractedIssue
 from tomtalks_scraper.extraction.sanitize import is_safe_url, sanitize_markdown
 from tomtalks_scraper.items import IssuePage
 from tomtalks_scraper.urls import is_sign_in_page
+
+if TYPE_CHECKING:  # a type only; the module imports trafilatura, which the crawl process does not need
+    from tomtalks_scraper.extraction.issue import ExtractedIssue
 
 
 class ValidatePipeline:

@@ -110,6 +110,32 @@ def test_second_run_with_nothing_changed_fetches_no_issue(tmp_path: Path) -> Non
         assert db.execute("SELECT count(*) FROM crawl_runs WHERE finish_reason = 'finished'").fetchone()[0] == 2
 
 
+_PROBE = """
+import json, sys
+from multiprocessing import resource_tracker
+from tomtalks_scraper.crawl import crawl_here
+code = crawl_here("newsletter", {"url": sys.argv[1], "newsletter": "Ledger"}, json.loads(sys.argv[2]))
+print(json.dumps({"code": code, "trafilatura": sorted({m.split(".")[0] for m in sys.modules} & {"trafilatura"}),
+                  "processes_started": resource_tracker._resource_tracker._pid is not None}))
+"""
+
+
+def test_a_recrawl_with_nothing_to_extract_loads_no_extraction_code(tmp_path: Path) -> None:
+    """What makes a cron run that finds nothing new cheap: the crawl process neither imports trafilatura (the
+    extraction workers do) nor starts the extraction pool (not even multiprocessing's tracker process)."""
+    letter = EditableNewsletter(6)
+    with LocalSite(build=letter.build) as site:
+        _config(tmp_path, site.url(letter.start_path))
+        assert _tomtalks(["crawl", *LOOPBACK], tmp_path).returncode == 0
+        settings = {"DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'newsletters.db'}", "LOG_LEVEL": "WARNING",
+                    **dict(pair.split("=") for pair in LOOPBACK[1::2])}
+        probe = subprocess.run([sys.executable, "-c", _PROBE, site.url(letter.start_path), json.dumps(settings)],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+        assert probe.returncode == 0, probe.stderr
+        assert _issue_requests(site) == 6
+    assert json.loads(probe.stdout) == {"code": 0, "trafilatura": [], "processes_started": False}
+
+
 def test_edits_additions_and_deletions_between_runs(tmp_path: Path) -> None:
     letter = EditableNewsletter(10)
     with LocalSite(build=letter.build) as site:

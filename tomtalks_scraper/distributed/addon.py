@@ -17,8 +17,6 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from tomtalks_scraper.distributed.frontier import DEFAULT_PREFIX
-
 SCHEDULER = "tomtalks_scraper.distributed.scheduler.FrontierScheduler"
 #: Must be set explicitly: scrapy-redis builds Scrapy's default dupefilter with ``from_settings``, gone in 2.14.
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
@@ -64,6 +62,8 @@ def configure(settings: BaseSettings) -> None:
     except ImportError as error:
         raise DistributedSetupError("a distributed crawl needs the [distributed] extra: "
                                     "pip install -e '.[distributed]'") from error
+    from tomtalks_scraper.distributed.frontier import DEFAULT_PREFIX  # imports redis: only for a worker (~0.15 s)
+
     prefix = settings.get("DISTRIBUTED_KEY_PREFIX") or DEFAULT_PREFIX
     for name, value in {
         "REDIS_URL": url,
