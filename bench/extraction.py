@@ -22,6 +22,13 @@ Two corpora, both in ``../shared`` beside the repository:
     (lists under keys containing ``not_in`` or named ``absent``) plus known platform chrome from
     ``../shared/docs/platforms.md`` §1 and §11.
 
+(c) metadata: title, authors and published date of ``extract_issue`` against the hand-checked golden
+    records (``tests/fixtures/<platform>/golden.json``: corpus pages and the platforms' own fixtures),
+    and, as a second opinion, against the corpus's reference files (Readability's
+    ``<stem>.expected-metadata.json``, trafilatura's evaldata). A field counts only on the pages whose
+    reference gives it (a golden ``null`` means the page carries none: reported as "invented" when we
+    output one anyway, since no date is better than a wrong one).
+
 Run from the repository root::
 
     .venv/bin/python bench/extraction.py [--out FILE]
@@ -37,6 +44,7 @@ import csv
 import gzip
 import importlib.util
 import json
+import re
 import statistics
 import sys
 import time
@@ -79,6 +87,11 @@ KNOWN_BOILERPLATE = (
     "Subscribe for free to receive new posts and support my work",
     "is a reader-supported publication",
 )
+
+#: Known strings that are chrome only as a block of their own (the "Subscribe to <Newsletter>" heading or
+#: button); inside a paragraph they are the author's prose ("… every day. Subscribe to get Trader Tic's
+#: thoughts."), so they count as leaks only at the start of a line of the body.
+LINE_START_ONLY = frozenset({"Subscribe to"})
 
 _STARTED = time.perf_counter()
 
@@ -329,7 +342,9 @@ def _folded(text: str) -> str:
 
 def leaks(text: str, strings: list[str]) -> list[str]:
     folded = _folded(text)
-    return [s for s in strings if _folded(s) and _folded(s) in folded]
+    lines = [_folded(line) for line in text.splitlines()]
+    return [s for s in strings if _folded(s) and (
+        any(line.startswith(_folded(s)) for line in lines) if s in LINE_START_ONLY else _folded(s) in folded)]
 
 
 def run_corpus(score: ModuleType) -> dict[str, Any]:
@@ -395,6 +410,109 @@ def aggregate_metric(score: ModuleType, scored: list[dict[str, Any]]) -> dict[st
     return {"P": result["P"], "R": result["R"], "F1": result["F1"], "fail": result["fail"]}
 
 
+# (c) Metadata -------------------------------------------------------------------------------------
+
+META_FIELDS = ("title", "authors", "published_at")
+_WORD = re.compile(r"\w+")
+_BYLINE_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.I)
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(_WORD.findall((text or "").replace("’", "'").casefold()))
+
+
+def _norm_names(names: list[str]) -> list[str]:
+    return sorted(n for n in (_norm(name) for name in names) if n)
+
+
+def _byline_names(byline: str | None) -> list[str]:
+    """Readability's byline ("By A and B") as a list of names."""
+    text = re.sub(r"^\s*by\s+", "", byline or "", flags=re.I)
+    return [name for name in _BYLINE_SPLIT.split(text) if name.strip()]
+
+
+@dataclass
+class MetaReference:
+    source: str  # "golden" or "corpus reference"
+    label: str  # the page as the reference names it
+    path: Path
+    url: str
+    fields: dict[str, Any]  # field -> expected value (None: the page carries none)
+
+
+def metadata_references(pages: list[CorpusPage]) -> list[MetaReference]:
+    """Golden records (corpus and fixture pages), then the corpus's Readability / trafilatura references."""
+    references = []
+    for golden in sorted(FIXTURES.glob("*/golden.json")):
+        for record in json.loads(golden.read_text("utf-8")).get("pages", []):
+            kind, _, name = str(record.get("page", "")).partition(":")
+            fields = {f: record[f] for f in META_FIELDS if f in record}
+            if fields and kind in ("corpus", "fixture"):
+                root = CORPUS if kind == "corpus" else FIXTURES
+                references.append(MetaReference("golden", record["page"], root / name, record["url"], fields))
+    for page in pages:
+        stem = _stem(page.path)
+        fields: dict[str, Any] = {}
+        readability = page.path.with_name(f"{stem}.expected-metadata.json")
+        if readability.exists():
+            data = json.loads(readability.read_text("utf-8"))
+            fields.update({"title": data.get("title"), "authors": _byline_names(data.get("byline")),
+                           "published_at": data.get("publishedDate") or data.get("publishedTime")})
+        if page.evaldata:
+            fields.update({k: v for k, v in {"title": page.evaldata.get("title"),
+                                             "authors": _byline_names(page.evaldata.get("author")),
+                                             "published_at": page.evaldata.get("date")}.items() if v})
+        fields = {k: v for k, v in fields.items() if v}  # these files say nothing about pages without a value
+        if fields:
+            references.append(MetaReference("corpus reference", page.path.relative_to(CORPUS).as_posix(), page.path,
+                                            page.url, fields))
+    return references
+
+
+def metadata_matches(field_name: str, expected: Any, got: Any, exact_dates: bool) -> bool:
+    if field_name == "title":
+        return _norm(expected) == _norm(got)
+    if field_name == "authors":
+        return _norm_names(expected) == _norm_names(got or [])
+    if exact_dates:  # golden dates are written as we store them
+        return expected == got
+    return bool(got) and str(got)[:10] == str(expected)[:10]  # Readability/evaldata: the same day
+
+
+def run_metadata(pages: list[CorpusPage]) -> dict[str, Any]:
+    references = metadata_references(pages)
+    extracted: dict[tuple[Path, str], Any] = {}
+    rows = []
+    for ref in references:
+        key = (ref.path, ref.url)
+        if key not in extracted:
+            try:
+                extracted[key] = extract_issue(ref.path.read_bytes().decode("utf-8", "replace"), ref.url)
+            except Exception as error:  # a page that breaks extraction counts every field as wrong
+                progress(f"metadata: {ref.label} raised {error!r}")
+                extracted[key] = None
+        issue = extracted[key]
+        for field_name, expected in ref.fields.items():
+            got = getattr(issue, field_name, None) if issue is not None else None
+            carried = expected not in (None, [], "")
+            rows.append({"source": ref.source, "page": ref.label, "field": field_name, "expected": expected,
+                         "got": got, "carried": carried,
+                         "right": metadata_matches(field_name, expected, got, ref.source == "golden") if carried
+                         else got in (None, [], "")})
+    summary: dict[str, dict[str, Any]] = {}
+    for source in ("golden", "corpus reference"):
+        for field_name in (*META_FIELDS, "all"):
+            chosen = [r for r in rows if r["source"] == source and r["carried"]
+                      and (field_name == "all" or r["field"] == field_name)]
+            right = sum(r["right"] for r in chosen)
+            summary[f"{source}/{field_name}"] = {"right": right, "total": len(chosen),
+                                                 "share": right / len(chosen) if chosen else None}
+        invented = [r for r in rows if r["source"] == source and not r["carried"] and not r["right"]]
+        summary[f"{source}/invented"] = {"count": len(invented),
+                                         "of": sum(1 for r in rows if r["source"] == source and not r["carried"])}
+    return {"rows": rows, "summary": summary, "pages": len(extracted)}
+
+
 # Output ------------------------------------------------------------------------------------------
 
 
@@ -440,7 +558,26 @@ def print_corpus(corpus: dict[str, Any]) -> None:
               if row["tomtalks extract_issue"]["leaks"]}
     print(f"\nStrings leaked by extract_issue: {leaked or 'none'}")
     print(f"\nForbidden strings: golden files {corpus['golden_files'] or 'none yet'} plus "
-          f"{len(KNOWN_BOILERPLATE)} known platform strings (platforms.md §1, §11).")
+          f"{len(KNOWN_BOILERPLATE)} known platform strings (platforms.md §1, §11); "
+          f"{sorted(LINE_START_ONLY)} only at the start of a line.")
+
+
+def print_metadata(metadata: dict[str, Any]) -> None:
+    summary = metadata["summary"]
+    print(f"\n## (c) Metadata: title, authors, published date ({metadata['pages']} pages)\n")
+    print("| reference | title | authors | published_at | all fields | invented (reference: none) |")
+    print("|---|---|---|---|---|---|")
+    for source in ("golden", "corpus reference"):
+        cells = []
+        for field_name in (*META_FIELDS, "all"):
+            s = summary[f"{source}/{field_name}"]
+            cells.append(f"{s['right']}/{s['total']} ({s['share']:.1%})" if s["total"] else "-")
+        invented = summary[f"{source}/invented"]
+        print(f"| {source} | " + " | ".join(cells) + f" | {invented['count']} of {invented['of']} |")
+    wrong = [r for r in metadata["rows"] if not r["right"]]
+    print("\nDisagreements (reference → extract_issue):\n")
+    for r in wrong:
+        print(f"- {r['source']} {r['page']} {r['field']}: {r['expected']!r} → {r['got']!r}")
 
 
 def main() -> int:
@@ -458,12 +595,16 @@ def main() -> int:
     progress("real corpus")
     corpus = run_corpus(score)
     print_corpus(corpus)
+    progress("metadata")
+    metadata = run_metadata(corpus_pages())
+    print_metadata(metadata)
     if args.out:
         payload = {
             "versions": {"trafilatura": version("trafilatura"), "lxml": version("lxml"),
                          "python": sys.version.split()[0]},
             "benchmark": {**bench, "results": [vars(r) for r in bench["results"]]},
             "corpus": corpus,
+            "metadata": metadata,
         }
         args.out.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
         progress(f"wrote {args.out}")

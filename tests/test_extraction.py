@@ -729,3 +729,14 @@ def test_a_received_email_names_its_newsletter_in_its_footer() -> None:
     assert issue.newsletter == "The Weekly Ledger"
     web_page = email.replace("Unsubscribe", "Archive")  # the same words on a web page with no unsubscribe line
     assert extract_issue(web_page, "https://ledger.example/p/issue-12").newsletter is None
+
+
+def test_choose_title_drops_a_suffix_when_the_rest_is_the_pages_heading():
+    """No site name is declared anywhere; the ``<h1>`` shows which part of the og:title is the title."""
+    title = choose_title(["The Paradox of Effort | The Curiosity Chronicle", None, "The Paradox of Effort"],
+                         ["sahilbloom.com"], "Body.")
+    assert title == "The Paradox of Effort"
+    # a title whose dash is its own keeps it, heading or not
+    assert choose_title(["Rust - the good parts", "Rust - the good parts"], ["blog.example"], "") == \
+        "Rust - the good parts"
+    assert choose_title(["Rust - the good parts", "Rust"], ["blog.example"], "") == "Rust - the good parts"

@@ -51,10 +51,29 @@ def strip_seo_year(title: str, body_text: str) -> str:
     return title
 
 
+def strip_suffix_beside_heading(title: str, headings: list[str]) -> str:
+    """Remove a short "… | Suffix" when what precedes it is, word for word, the page's own heading.
+
+    Sites whose name is declared nowhere ("The Paradox of Effort | The Curiosity Chronicle" over an
+    ``<h1>`` "The Paradox of Effort") keep their suffix through ``strip_site_suffix``; the heading shows
+    which part is the title. The suffix must read as a name (capitalised, a few words): "Rust - the good
+    parts" over a heading "Rust" stays whole.
+    """
+    wanted = {_squash(h) for h in headings if h and _squash(h)}
+    for sep in _SEPARATORS:
+        head, _, tail = title.rpartition(sep)
+        if head and tail[:1].isupper() and len(tail.split()) <= _MAX_SUFFIX_WORDS and _squash(head) in wanted:
+            return head.strip()
+    return title
+
+
 def choose_title(candidates: list[str | None], site_names: list[str], body_text: str) -> str | None:
-    """The first non-empty candidate, cleaned of site suffixes and SEO years."""
-    for candidate in candidates:
-        text = clean_text(candidate)
-        if text:
-            return strip_seo_year(strip_site_suffix(text, [s for s in site_names if s]), body_text)
+    """The first non-empty candidate, cleaned of site suffixes (named by the site, or beside the heading
+    another candidate gives) and SEO years."""
+    texts = [text for text in (clean_text(c) for c in candidates) if text]
+    for text in texts:
+        title = strip_site_suffix(text, [s for s in site_names if s])
+        if title == text:
+            title = strip_suffix_beside_heading(text, [other for other in texts if other != text])
+        return strip_seo_year(title, body_text)
     return None

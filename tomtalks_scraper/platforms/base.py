@@ -108,18 +108,21 @@ _BLOCK_TAGS = frozenset({
 })
 
 
-def unwrap_layout_tables(root: lxml_html.HtmlElement) -> None:
-    """Tables declared as layout (``role="presentation"``, what every e-mail template uses) become ``div``s.
+def unwrap_layout_tables(root: lxml_html.HtmlElement) -> int:
+    """Tables declared as layout (``role="presentation"``, what every e-mail template uses) become ``div``s;
+    returns how many.
 
     trafilatura reads them as data tables: a whole e-mail body came out as one table row, "| | text |".
     """
-    for table in root.xpath('descendant-or-self::table[@role="presentation" or @role="none"]'):
+    tables = root.xpath('descendant-or-self::table[@role="presentation" or @role="none"]')
+    for table in tables:
         etree.strip_tags(table, "tbody", "thead", "tfoot", "tr", "td", "th")
         table.tag = "div"
+    return len(tables)
 
 
 def inline_divs_as_paragraphs(root: lxml_html.HtmlElement) -> None:
-    """A ``div`` holding text and only inline elements is a paragraph: make it a ``<p>``.
+    """A ``div`` holding text and only inline elements is a paragraph: make it a ``<p>`` (e-mail bodies only).
 
     E-mail templates (beehiiv's ``div.paragraphText``) and site builders write paragraphs so; trafilatura
     reads such a div's children one by one and glues a link to the next word ("What happened? XCopy is"
@@ -299,10 +302,12 @@ class PlatformAdapter:
         wrapper = etree.SubElement(document, "body")
         article = etree.SubElement(wrapper, "article")
         body.tail = None
-        if body.tag in ("td", "th", "tr", "tbody"):  # an e-mail's body cell, taken out of its layout table
+        email_layout = body.tag in ("td", "th", "tr", "tbody")  # an e-mail's body cell, out of its layout table
+        if email_layout:
             body.tag = "div"
         article.append(body)
-        unwrap_layout_tables(body)
+        email_layout = unwrap_layout_tables(body) > 0 or email_layout
         collapse_whitespace(body)
-        inline_divs_as_paragraphs(body)
+        if email_layout:  # on web pages the same rewrite let sign-off and tag lines through (measured)
+            inline_divs_as_paragraphs(body)
         return document
