@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -139,10 +140,11 @@ def test_postgres_search_uses_websearch_syntax_ranks_title_first_and_highlights(
 
 
 CONCURRENT_WRITER = """
-import sys
+import sys, time
 from storage.recorder import CrawlRecorder
-url, worker = sys.argv[1], int(sys.argv[2])
+url, worker, start_at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 recorder = CrawlRecorder.open(url)
+time.sleep(max(0.0, start_at - time.time()))  # both writers start together, whatever their import times
 for n in range(40):
     body = f"Issue {n}: the harbour log for day {n}, cranes {n * 3} and tides {n * 5}. " * 4
     values = {"canonical_url": None, "platform": "generic", "title": f"Issue {n}", "author": "Ann Author",
@@ -163,7 +165,8 @@ print("done")
 
 def test_two_processes_upserting_the_same_issues_leave_one_row_each(postgres_url: str) -> None:
     Archive.open(postgres_url, create=True).close()  # migrated once, as `tomtalks crawl` does before its workers
-    workers = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, postgres_url, str(n)], cwd=REPO,
+    start_at = str(time.time() + 8)
+    workers = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, postgres_url, str(n), start_at], cwd=REPO,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
     for worker in workers:
         out, err = worker.communicate(timeout=300)
