@@ -129,12 +129,11 @@ class Frontier:
 
     def requeue_dead(self) -> int:
         """Recover the entries of every registered worker whose heartbeat expired; how many were requeued."""
-        recovered = 0
-        for raw in self.server.smembers(self.keys.workers):
-            worker = raw.decode() if isinstance(raw, bytes) else str(raw)
-            if worker != self.worker:
-                recovered += max(0, self.requeue(worker))
-        return recovered
+        return sum(max(0, self.requeue(worker)) for worker in self.workers() if worker != self.worker)
+
+    def workers(self) -> list[str]:
+        """The registered workers' ids (alive or not yet found dead)."""
+        return [w.decode() if isinstance(w, bytes) else str(w) for w in self.server.smembers(self.keys.workers)]
 
     def queued(self) -> int:
         return int(self.server.zcard(self.keys.queue))
@@ -143,5 +142,4 @@ class Frontier:
         """Whether any request is queued or held by any registered worker (which may yield more)."""
         if self.queued():
             return True
-        return any(self.server.hlen(self.keys.processing(w.decode() if isinstance(w, bytes) else str(w)))
-                   for w in self.server.smembers(self.keys.workers))
+        return any(self.server.hlen(self.keys.processing(worker)) for worker in self.workers())
