@@ -332,3 +332,16 @@ def test_archive_page_reads_links_with_spaces_and_skips_unreadable_ones() -> Non
     assert [issue.url for issue in result.issues] == ["https://news.example.com/p/first-issue",
                                                       "https://news.example.com/p/second-issue"]
     assert [listing.url for listing in result.next] == ["https://news.example.com/archive?page=3"]
+
+
+def test_a_space_between_two_formatted_words_survives() -> None:
+    """``<a><u><b>Dank Bank</b></u></a> <b>got…</b>``: the space alone between the two must stay a space."""
+    page = """<html><head><title>Who got the bread</title></head><body><div class="rendered-post">
+    <div class="pb-8"><h1>Who got the bread</h1></div><div id="content-blocks">
+      <p>Over $700M was raised in Web3 companies and funds this week, and here is who got the money.</p>
+      <p><a href="https://example.com/dank"><u><b>Dank Bank</b></u></a> <b>got $4.2M to let people trade
+        memes.</b> Memes are a part of culture, and <i>maybe</i> <em>they</em> will be collected as art.</p>
+    </div></div></body></html>"""
+    issue = extract_issue(page, "https://www.milkroad.com/p/who-got-the-bread", platform="beehiiv")
+    assert "Dank Bank got $4.2M to let people trade memes. Memes are a part of culture, and maybe they will be " \
+        "collected as art." in issue.body_text

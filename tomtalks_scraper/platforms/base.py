@@ -98,6 +98,26 @@ def collapse_whitespace(root: lxml_html.HtmlElement) -> None:
             element.text = fold(element.text)
         if parent not in skip:
             element.tail = fold(element.tail)
+    _carry_separating_spaces(root)
+
+
+_INLINE_TAGS = frozenset({"a", "abbr", "b", "cite", "code", "em", "i", "mark", "q", "s", "small", "span", "strong",
+                          "sub", "sup", "time", "u"})
+
+
+def _carry_separating_spaces(root: lxml_html.HtmlElement) -> None:
+    """``<a><b>Dank Bank</b></a> <b>got $4.2M</b>``: trafilatura drops a tail that is only a space, and the two
+    words touch ("Dank Bankgot"). The space moves to the start of the next inline element's text."""
+    for element in root.iter():
+        tail = element.tail
+        following = element.getnext()
+        if tail is None or tail.strip() or not tail or following is None:
+            continue
+        if not isinstance(following.tag, str) or following.tag not in _INLINE_TAGS:
+            continue
+        if not (following.text or "").startswith(" "):
+            following.text = " " + (following.text or "")
+            element.tail = None
 
 
 #: Elements that make a ``div`` holding them a container rather than a paragraph.
