@@ -59,7 +59,7 @@ class FrontierWorker:
 
     def engine_started(self) -> None:
         self.frontier.register(self.ttl)
-        recovered = self.frontier.requeue_dead()
+        recovered = self._recover()
         logger.info("Frontier worker %s joined %s (%d queued, %d recovered from dead workers)",
                     self.frontier.worker, self.frontier.keys.base, self.frontier.queued(), recovered)
         self._wrap_scraper()
@@ -90,14 +90,19 @@ class FrontierWorker:
         """Heartbeat, recovery of dead workers' requests, and a nudge to the engine when work is queued."""
         try:
             self.frontier.beat(self.ttl)
-            recovered = self.frontier.requeue_dead()
-            if recovered:
-                logger.warning("Requeued %d requests held by dead workers", recovered)
-                self.crawler.stats.inc_value("tomtalks/frontier/recovered", recovered)
+            self._recover()
             if self.frontier.queued():
                 self._nudge()
         except Exception:  # noqa: BLE001 - a Redis hiccup must not stop the heartbeat loop
             logger.exception("Frontier heartbeat failed (retrying)")
+
+    def _recover(self) -> int:
+        """Put the requests of dead workers back into the queue; how many."""
+        recovered = self.frontier.requeue_dead()
+        if recovered:
+            logger.warning("Requeued %d requests held by dead workers", recovered)
+            self.crawler.stats.inc_value("tomtalks/frontier/recovered", recovered)
+        return recovered
 
     def _nudge(self) -> None:
         slot = getattr(self.crawler.engine, "_slot", None)
@@ -106,7 +111,7 @@ class FrontierWorker:
             nextcall.schedule()
 
     def spider_idle(self) -> None:
-        if self.frontier.requeue_dead() or self.frontier.busy():
+        if self._recover() or self.frontier.busy():
             self.idle_since = None
             raise DontCloseSpider
         now = time.monotonic()
