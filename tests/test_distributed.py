@@ -66,7 +66,8 @@ def stored(database_url: str) -> int:
 
 def workers(database_url: str, redis_url: str, folder: Path, count: int, **extra: str) -> list[subprocess.Popen]:
     settings = {**LOOPBACK_SETTINGS, "DISTRIBUTED_HOST_DELAY": str(HOST_DELAY), "DISTRIBUTED_IDLE_EXIT": "2",
-                "DISTRIBUTED_WORKER_TTL": "3", "LOG_LEVEL": "INFO", **extra}
+                "DISTRIBUTED_WORKER_TTL": "3", "LOG_LEVEL": "INFO",
+                "EXTRACT_WORKERS": "1", **extra}  # two workers, one extraction process each: the 2 cores
     return [start_worker(database_url, redis_url, folder / f"worker-{i}.log", settings, REPO) for i in range(count)]
 
 
