@@ -474,3 +474,30 @@ def test_a_footnote_button_in_mid_sentence_keeps_the_rest_of_the_paragraph() -> 
         "The journal is read closely by officials, and reading it all year long shows[1] that the leadership "
         "considers propaganda to be the lifeblood of the party state, whatever the season.")
     assert "A second paragraph follows the first one" in issue.body_text
+
+
+def test_a_reading_list_of_links_stays_in_the_known_body_and_site_navigation_does_not() -> None:
+    """trafilatura's link-density filter drops link lists; in a body the adapter cut out, links to other
+    sites are the issue's reading list and come back in place, links to the site itself stay out."""
+    page = """<html><head><meta name="generator" content="WordPress 6.4"><title>Issue 12</title></head><body>
+    <article class="post type-post"><h1 class="entry-title">Issue 12</h1><div class="entry-content">
+    <p>This week I read a lot about distributed systems, and three pieces stood out from the rest of the pile.</p>
+    <p>Each of them changed how I think about failure, and each is short enough for a train ride home.</p>
+    <h3>Further reading</h3>
+    <ul>
+      <li><a href="https://martin.example/articles/microservices">Microservices, a definition</a></li>
+      <li><a href="https://books.example/building-microservices">Building Microservices</a></li>
+      <li><a href="https://wiki.example/Fallacies_of_distributed_computing">Fallacies of distributed computing</a></li>
+    </ul>
+    <p>That is all for this issue, see you next week with more reading and a few more thoughts about systems.</p>
+    <ul><li><a href="https://letters.example/2024/03/issue-11/">Issue 11: queues</a></li>
+      <li><a href="https://letters.example/2024/03/issue-10/">Issue 10: clocks</a></li></ul>
+    </div></article></body></html>"""
+    issue = extract_issue(page, "https://letters.example/2024/03/issue-12/")
+    assert issue.body_text.splitlines()[2:7] == [
+        "Further reading", "- Microservices, a definition", "- Building Microservices",
+        "- Fallacies of distributed computing",
+        "That is all for this issue, see you next week with more reading and a few more thoughts about systems."]
+    assert "- [Building Microservices](https://books.example/building-microservices)" in issue.body_markdown
+    assert "Issue 11" not in issue.body_text
+    assert any(link.url == "https://wiki.example/Fallacies_of_distributed_computing" for link in issue.links)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Collection
 from copy import deepcopy
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import etree
@@ -203,3 +204,156 @@ def _norm(text: str) -> str:
 
 def word_count(text: str) -> int:
     return len(_WORDS.findall(text))
+
+
+# Link lists trafilatura drops from a known body -------------------------------------------------
+
+#: Share of a block's text in its links from which trafilatura's link-density filter discards it.
+_LINK_SHARE = 0.8
+_LIST_TAGS = {"ul": "ul", "ol": "ol"}
+_FORMATTING = {"b": "#b", "strong": "#b", "i": "#i", "em": "#i", "u": "#u", "code": "#t"}
+
+
+def restore_link_blocks(body: etree._Element, source: lxml_html.HtmlElement, url: str) -> int:
+    """Put back into trafilatura's XML ``body`` the link lists and link-only paragraphs of ``source`` (the page
+    at ``url``) that it discarded; returns how many.
+
+    Only for a body an adapter cut out by its platform's selector: there a list of links to other sites is
+    the issue's content (a newsletter's reading list, "Further reading", references), while trafilatura's
+    link-density filter, made for whole pages, takes it for navigation and drops it in every mode. Blocks
+    whose links stay on the page's own site are navigation (categories, tags, related posts) and stay out.
+    A block goes back right after the output block holding the text that precedes it in the source.
+    """
+    site = _site(url)
+    kept = _norm(" ".join(body.itertext()))
+    blocks = [(block, " ".join(block.text_content().split())) for block in _top_blocks(source)]
+    blocks = [(block, text) for block, text in blocks if _norm(text)]
+    linked = [_is_link_block(block, text, site) for block, text in blocks]
+    restored = 0
+    previous_text = ""
+    for index, (block, text) in enumerate(blocks):
+        missing = _norm(text) not in kept
+        if missing and linked[index] and (block.tag != "p" or _in_paragraph_run(blocks, linked, index)):
+            converted = _as_trafilatura_xml(block)
+            if converted is not None and _insert_after_text(body, converted, previous_text):
+                kept = f"{kept} {_norm(text)}"
+                restored += 1
+        previous_text = text
+    return restored
+
+
+def _in_paragraph_run(blocks: list[tuple[lxml_html.HtmlElement, str]], linked: list[bool], index: int) -> bool:
+    """Whether the link paragraph at ``index`` has a link paragraph beside it: a list written as paragraphs
+    ("4. Building Microservices", "5. Event storming"). A lone one is as often a sign-off or a sponsor line."""
+    return any(0 <= other < len(blocks) and linked[other] and blocks[other][0].tag == "p"
+               for other in (index - 1, index + 1))
+
+
+def _top_blocks(source: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
+    """Paragraphs, lists and headings of ``source`` in document order, none inside another."""
+    found: list[lxml_html.HtmlElement] = []
+    for element in source.iter("p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"):
+        if any(ancestor in found for ancestor in element.iterancestors()):
+            continue
+        found.append(element)
+    return found
+
+
+def _site(url: str) -> str:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def _is_link_block(block: lxml_html.HtmlElement, text: str, site: str) -> bool:
+    """A paragraph or list of at least two words, mostly link text, every link going to another site."""
+    if block.tag not in ("p", "ul", "ol") or len(_WORDS.findall(text)) < 2:
+        return False
+    links = [a for a in block.iter("a") if (a.get("href") or "").startswith(("http://", "https://"))]
+    if not links or any(_site(a.get("href", "")) in ("", site) for a in links):
+        return False
+    return sum(len(" ".join(a.text_content().split())) for a in links) >= _LINK_SHARE * len(text)
+
+
+def _as_trafilatura_xml(block: lxml_html.HtmlElement) -> etree._Element | None:
+    """``block`` in trafilatura's XML vocabulary (``list``/``item``, ``p``, ``ref``, ``hi``), whitespace folded."""
+    if block.tag in _LIST_TAGS:
+        converted = etree.Element("list", rend=_LIST_TAGS[block.tag])
+        for item in block.iterchildren("li"):
+            _copy_inline(item, etree.SubElement(converted, "item"))
+        if not len(converted):
+            return None
+    else:
+        converted = etree.Element("p")
+        _copy_inline(block, converted)
+    _fold_spaces(converted)
+    return converted
+
+
+def _copy_inline(source: lxml_html.HtmlElement, target: etree._Element) -> None:
+    """Text, links, emphasis and nested lists of ``source`` appended to ``target``; other elements (a
+    paragraph inside a list item, a span) are flattened into it."""
+    def add_text(text: str | None) -> None:
+        if not text:
+            return
+        if len(target):
+            target[-1].tail = (target[-1].tail or "") + text
+        else:
+            target.text = (target.text or "") + text
+
+    add_text(source.text)
+    for child in source:
+        if not isinstance(child.tag, str):
+            add_text(child.tail)
+            continue
+        if child.tag in _LIST_TAGS:
+            nested = _as_trafilatura_xml(child)
+            if nested is not None:
+                target.append(nested)
+        elif child.tag == "a" and (child.get("href") or "").startswith(("http://", "https://")):
+            words = child.text_content()
+            if words[:1].isspace():  # a separating space carried into the link (collapse_whitespace)
+                add_text(" ")
+            ref = etree.SubElement(target, "ref", target=child.get("href"))
+            ref.text = words.lstrip()
+        elif child.tag in _FORMATTING:
+            _copy_inline(child, etree.SubElement(target, "hi", rend=_FORMATTING[child.tag]))
+        else:
+            add_text(" " if child.tag in ("p", "div", "br") else "")
+            _copy_inline(child, target)
+        add_text(child.tail)
+
+
+def _fold_spaces(root: etree._Element) -> None:
+    """One space for every run of whitespace, none at the ends of the block."""
+    nodes = list(root.iter())
+    for node in nodes:
+        node.text = re.sub(r"\s+", " ", node.text) if node.text else node.text
+        node.tail = re.sub(r"\s+", " ", node.tail) if node.tail and node is not root else node.tail
+    for item in [root, *root.iter("item")]:
+        if item.text:
+            item.text = item.text.lstrip()
+        last = item
+        while len(last):
+            last = last[-1]
+        if last is not item and last.tail:
+            last.tail = last.tail.rstrip()
+        elif last.text:
+            last.text = last.text.rstrip()
+
+
+def _insert_after_text(body: etree._Element, block: etree._Element, previous_text: str) -> bool:
+    """Insert ``block`` after the last top-level block of ``body`` holding the last words of ``previous_text``
+    (at the start when nothing precedes it in the source); False when that text is not in ``body`` (it was
+    dropped too: the block's place is unknown, and it is left out)."""
+    anchor = " ".join(_norm(previous_text).split()[-12:])
+    if not anchor:
+        body.insert(0, block)
+        return True
+    positions = [index for index, child in enumerate(body) if anchor in _norm(" ".join(child.itertext()))]
+    if not positions:
+        return False
+    body.insert(positions[-1] + 1, block)
+    return True

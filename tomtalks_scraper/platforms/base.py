@@ -227,15 +227,19 @@ class PlatformAdapter:
     def extract_body(self, tree: lxml_html.HtmlElement, url: str) -> Body:
         """The body of the pre-cleaned page as text, Markdown and HTML.
 
-        When a body selector cut the page, trafilatura runs on that known body as it is. When none
-        matched (a layout the adapter does not know, or the generic adapter), the page goes through
-        the generic method: trafilatura's precision mode plus structural trimming (``ensemble.py``).
+        When a body selector cut the page, trafilatura runs on that known body as it is, and the link
+        lists it takes for navigation are put back (``restore_link_blocks``). When none matched (a
+        layout the adapter does not know, or the generic adapter), the page goes through the generic
+        method: trafilatura's precision mode plus structural trimming (``ensemble.py``).
         """
-        from tomtalks_scraper.extraction.body import run_trafilatura
+        from tomtalks_scraper.extraction.body import render_body, restore_link_blocks, trafilatura_document
         from tomtalks_scraper.extraction.ensemble import extract_generic_body
 
         if tree.get(CUT_MARKER) == "1":
-            return run_trafilatura(tree, url, embeds_of(tree))
+            document = trafilatura_document(tree, url)
+            if document is not None:
+                restore_link_blocks(document.body, tree, url)
+            return render_body(document, embeds_of(tree))
         return extract_generic_body(tree, url)
 
     def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
