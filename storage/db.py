@@ -27,6 +27,8 @@ DEFAULT_DATABASE_URL = "sqlite:///data/newsletters.db"
 ENV_VAR = "TOMTALKS_DATABASE_URL"
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: PostgreSQL advisory lock held while migrating (any constant of our own: "tomtalks" as digits).
+MIGRATION_LOCK_KEY = 7_870_977_001
 
 
 class DatabaseError(RuntimeError):
@@ -166,11 +168,15 @@ def _one_transaction(connection: Connection) -> Iterator[None]:
     crash mid-migration left tables without their ``alembic_version`` row: every later open then
     failed on "table already exists". Here the driver's implicit transactions are off and the block
     starts with ``BEGIN IMMEDIATE`` (which also makes a second process wait for the first to finish
-    migrating, then find the schema current).
+    migrating, then find the schema current). On PostgreSQL an advisory lock does the same.
     """
     driver = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
     if driver is None:
         with connection.begin():
+            if connection.dialect.name == "postgresql":
+                # Workers started together on a new database: one migrates, the others wait here, then
+                # find the schema current (PostgreSQL's DDL is transactional, the lock is the transaction's).
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             yield
         return
     previous = driver.isolation_level

@@ -163,14 +163,39 @@ print("done")
 """
 
 
-def test_two_processes_upserting_the_same_issues_leave_one_row_each(postgres_url: str) -> None:
-    Archive.open(postgres_url, create=True).close()  # migrated once, as `tomtalks crawl` does before its workers
+def _run_together(script: str, url: str, count: int = 2) -> None:
+    """``script`` in ``count`` processes that start its work at the same instant; each must print "done"."""
     start_at = str(time.time() + 8)
-    workers = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, postgres_url, str(n), start_at], cwd=REPO,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+    workers = [subprocess.Popen([sys.executable, "-c", script, url, str(n), start_at], cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(1, count + 1)]
     for worker in workers:
         out, err = worker.communicate(timeout=300)
         assert worker.returncode == 0 and out.strip() == "done", err[-2000:]
+
+
+CONCURRENT_OPEN = """
+import sys, time
+from storage.db import make_engine
+url, start_at = sys.argv[1], float(sys.argv[3])
+time.sleep(max(0.0, start_at - time.time()))
+make_engine(url).dispose()
+print("done")
+"""
+
+
+def test_workers_opening_a_new_database_together_migrate_it_once(postgres_url: str) -> None:
+    _run_together(CONCURRENT_OPEN, postgres_url, count=3)
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD_REVISION,)]
+    finally:
+        engine.dispose()
+
+
+def test_two_processes_upserting_the_same_issues_leave_one_row_each(postgres_url: str) -> None:
+    Archive.open(postgres_url, create=True).close()  # migrated once, as `tomtalks crawl` does before its workers
+    _run_together(CONCURRENT_WRITER, postgres_url)
     engine = create_engine(postgres_url)
     try:
         with engine.connect() as connection:
