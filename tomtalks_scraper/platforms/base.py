@@ -115,8 +115,8 @@ def _carry_separating_spaces(root: lxml_html.HtmlElement) -> None:
             continue
         if not isinstance(following.tag, str) or following.tag not in _INLINE_TAGS:
             continue
-        if not (following.text or "").startswith(" "):
-            following.text = " " + (following.text or "")
+        if not (following.text or "")[:1].isspace():
+            following.text = tail + (following.text or "")  # the space as written (a no-break space stays one)
             element.tail = None
 
 
