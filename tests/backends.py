@@ -111,11 +111,14 @@ class PostgresServer:
             os.chown(self._dir, user.pw_uid, user.pw_gid)
             as_user = ["runuser", "-u", "postgres", "--"]
         data, log = self._dir / "data", self._dir / "server.log"
-        initdb = subprocess.run(
-            [*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-             "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
-            capture_output=True, text=True, timeout=120,
-        )
+        try:
+            initdb = subprocess.run(
+                [*as_user, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
+                capture_output=True, text=True, timeout=120,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:  # e.g. no runuser to drop root with
+            raise Unavailable(f"cannot run initdb: {error}") from error
         if initdb.returncode:
             raise Unavailable(f"initdb failed: {initdb.stderr.strip()[-400:]}")
         port = free_port()
