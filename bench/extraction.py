@@ -15,7 +15,7 @@ Two corpora, both in ``../shared`` beside the repository:
 
 (b) the real newsletter corpus (``corpus/real``): body F1 (same metric) of ``extract_issue(html,
     url)`` (platform detected as in a crawl; pages no adapter claims take the generic path), of the
-    same with the generic path's former default extraction, and of bare trafilatura against the text of
+    same with plain ``run_trafilatura`` as every adapter's body step, and of bare trafilatura against the text of
     Readability's ``<stem>.expected.html``; trafilatura's ``<stem>.trafilatura-evaldata.json``
     snippets (``with`` found, ``without`` leaked); and boilerplate leaks: strings that must not
     appear in the body, from the platform developers' ``tests/fixtures/<platform>/golden.json``
@@ -117,7 +117,8 @@ Extractor = Callable[[str, str], str]
 
 @contextmanager
 def default_extraction_on_generic() -> Iterator[None]:
-    """Every adapter with plain ``run_trafilatura`` as its ``extract_body``, as before the ensemble."""
+    """Every adapter with plain ``run_trafilatura`` as its ``extract_body``: the generic path without the
+    ensemble, and the adapters' known bodies without the embed and link-list steps (``PlatformAdapter``)."""
     with mock.patch.object(PlatformAdapter, "extract_body", lambda _self, tree, url: run_trafilatura(tree, url)):
         yield
 
@@ -352,7 +353,7 @@ def run_corpus(score: ModuleType) -> dict[str, Any]:
     golden_files = attach_golden_strings(pages)
     extractors: dict[str, Extractor] = {
         "tomtalks extract_issue": ours_detected,
-        "tomtalks, generic path before (default extraction)": ours_default_extraction_detected,
+        "tomtalks extract_issue, plain run_trafilatura in every adapter (before)": ours_default_extraction_detected,
         "generic path forced (ensemble)": ours_generic,
         "generic path forced, before (default extraction)": ours_default_extraction,
         "trafilatura extract": bare,
