@@ -225,37 +225,46 @@ def restore_link_blocks(body: etree._Element, source: lxml_html.HtmlElement, url
     A block goes back right after the output block holding the text that precedes it in the source.
     """
     site = _site(url)
+    blocks = [block for block in _top_blocks(source) if _WORDS.search(block.text_content())]
+    linked = [block.tag in ("p", "ul", "ol") and block.find(".//a") is not None
+              and _is_link_block(block, _text(block), site) for block in blocks]
+    if not any(linked):
+        return 0
     kept = _norm(" ".join(body.itertext()))
-    blocks = [(block, " ".join(block.text_content().split())) for block in _top_blocks(source)]
-    blocks = [(block, text) for block, text in blocks if _norm(text)]
-    linked = [_is_link_block(block, text, site) for block, text in blocks]
     restored = 0
-    previous_text = ""
-    for index, (block, text) in enumerate(blocks):
-        missing = _norm(text) not in kept
-        if missing and linked[index] and (block.tag != "p" or _in_paragraph_run(blocks, linked, index)):
-            converted = _as_trafilatura_xml(block)
-            if converted is not None and _insert_after_text(body, converted, previous_text):
-                kept = f"{kept} {_norm(text)}"
-                restored += 1
-        previous_text = text
+    for index, block in enumerate(blocks):
+        if not linked[index] or (block.tag == "p" and not _in_paragraph_run(blocks, linked, index)):
+            continue
+        text = _text(block)
+        if _norm(text) in kept:
+            continue
+        previous = next((t for t in (_text(b) for b in reversed(blocks[:index])) if _norm(t)), "")
+        converted = _as_trafilatura_xml(block)
+        if converted is not None and _insert_after_text(body, converted, previous):
+            kept = f"{kept} {_norm(text)}"
+            restored += 1
     return restored
 
 
-def _in_paragraph_run(blocks: list[tuple[lxml_html.HtmlElement, str]], linked: list[bool], index: int) -> bool:
+def _text(element: lxml_html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _in_paragraph_run(blocks: list[lxml_html.HtmlElement], linked: list[bool], index: int) -> bool:
     """Whether the link paragraph at ``index`` has a link paragraph beside it: a list written as paragraphs
     ("4. Building Microservices", "5. Event storming"). A lone one is as often a sign-off or a sponsor line."""
-    return any(0 <= other < len(blocks) and linked[other] and blocks[other][0].tag == "p"
+    return any(0 <= other < len(blocks) and linked[other] and blocks[other].tag == "p"
                for other in (index - 1, index + 1))
 
 
 def _top_blocks(source: lxml_html.HtmlElement) -> list[lxml_html.HtmlElement]:
     """Paragraphs, lists and headings of ``source`` in document order, none inside another."""
     found: list[lxml_html.HtmlElement] = []
+    taken: set[lxml_html.HtmlElement] = set()
     for element in source.iter("p", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table"):
-        if any(ancestor in found for ancestor in element.iterancestors()):
-            continue
-        found.append(element)
+        if not any(ancestor in taken for ancestor in element.iterancestors()):
+            found.append(element)
+            taken.add(element)
     return found
 
 
