@@ -501,3 +501,27 @@ def test_a_reading_list_of_links_stays_in_the_known_body_and_site_navigation_doe
     assert "- [Building Microservices](https://books.example/building-microservices)" in issue.body_markdown
     assert "Issue 11" not in issue.body_text
     assert any(link.url == "https://wiki.example/Fallacies_of_distributed_computing" for link in issue.links)
+
+
+def test_a_link_sublist_goes_back_under_its_item() -> None:
+    """"In progress:" over a list of bug links: trafilatura keeps the outer list and drops the links."""
+    page = """<html><head><meta name="generator" content="WordPress 5.6"><title>These weeks, issue 85</title></head>
+    <body><article class="post type-post"><div class="entry-content">
+    <p>Here is what the team did over the last two weeks, with thanks to everyone who sent patches our way.</p>
+    <ul>
+      <li>We have the green light for another round of students hacking on Picture-in-Picture next term.</li>
+      <li>In progress:
+        <ul>
+          <li><a href="https://bugzilla.example/show_bug.cgi?id=1677080">Bug 1677080 – Fullscreen window follows
+            the video</a></li>
+          <li><a href="https://bugzilla.example/show_bug.cgi?id=1677107">Bug 1677107 – Add telemetry for multiple
+            windows</a></li>
+        </ul>
+      </li>
+    </ul>
+    <p>That is all for these weeks; the next issue comes out after the holidays, as every year.</p>
+    </div></article></body></html>"""
+    issue = extract_issue(page, "https://blog.example/2020/12/18/these-weeks-issue-85/")
+    assert "- In progress:\n  - [Bug 1677080 – Fullscreen window follows the video]" \
+           "(https://bugzilla.example/show_bug.cgi?id=1677080)\n  - [Bug 1677107" in issue.body_markdown
+    assert "Bug 1677107 – Add telemetry for multiple windows" in issue.body_text

@@ -228,7 +228,7 @@ def restore_link_blocks(body: etree._Element, source: lxml_html.HtmlElement, url
     blocks = [block for block in _top_blocks(source) if _WORDS.search(block.text_content())]
     linked = [block.tag in ("p", "ul", "ol") and block.find(".//a") is not None
               and _is_link_block(block, _text(block), site) for block in blocks]
-    if not any(linked):
+    if not any(linked) and not any(block.tag in _LIST_TAGS for block in blocks):
         return 0
     kept = _norm(" ".join(body.itertext()))
     restored = 0
@@ -242,6 +242,27 @@ def restore_link_blocks(body: etree._Element, source: lxml_html.HtmlElement, url
         converted = _as_trafilatura_xml(block)
         if converted is not None and _insert_after_text(body, converted, previous):
             kept = f"{kept} {_norm(text)}"
+            restored += 1
+    for block, is_linked in zip(blocks, linked, strict=True):
+        if block.tag in _LIST_TAGS and not is_linked:
+            restored += _restore_sublists(body, block, site, kept)
+    return restored
+
+
+def _restore_sublists(body: etree._Element, source_list: lxml_html.HtmlElement, site: str, kept: str) -> int:
+    """Link sublists of a list trafilatura kept ("In progress:" over a list of bug links): each goes back into
+    the output item that begins with its own item's words."""
+    restored = 0
+    for nested in source_list.iterdescendants("ul", "ol"):
+        owner = nested.getparent()
+        lead = _norm(owner.text or "") if owner is not None and owner.tag == "li" else ""
+        text = _text(nested)
+        if not lead or _norm(text) in kept or not _is_link_block(nested, text, site):
+            continue
+        item = next((i for i in body.iter("item") if _norm(" ".join(i.itertext())).startswith(lead)), None)
+        converted = _as_trafilatura_xml(nested)
+        if item is not None and converted is not None:
+            item.append(converted)
             restored += 1
     return restored
 
