@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from storage.crawl_state import UrlState
+from tomtalks_scraper.crawl import can_fork, start_crawl
 from tomtalks_scraper.demo_site.editable import EditableNewsletter
 from tomtalks_scraper.demo_site.server import LocalSite
 from tomtalks_scraper.incremental import DEFAULT_SCHEDULE, decide, parse_schedule
@@ -292,6 +293,7 @@ def test_a_crawl_process_that_dies_fails_its_source_only(tmp_path: Path) -> None
             time.sleep(0.05)
         fine_prefix = fine_site.url("/") + "%"
         [child] = _children(crawl.pid)
+        assert b"tomtalks_scraper.cli" in Path(f"/proc/{child}/cmdline").read_bytes()  # a fork, not `scrapy crawl`
         os.kill(child, signal.SIGKILL)
         stdout, stderr = crawl.communicate(timeout=120)
     assert crawl.returncode == 1, stderr
@@ -303,6 +305,21 @@ def test_a_crawl_process_that_dies_fails_its_source_only(tmp_path: Path) -> None
     with _db(tmp_path) as db:
         assert db.execute("SELECT finish_reason FROM crawl_runs").fetchall() == [("source_failed",)]
         assert db.execute("SELECT count(*) FROM issues WHERE url LIKE ?", (fine_prefix,)).fetchone() == (3,)
+
+
+def test_a_crawl_started_beside_other_threads_is_a_scrapy_crawl_subprocess(tmp_path: Path) -> None:
+    """Forking copies only the calling thread (a lock another thread holds would stay locked in the copy):
+    with the local site's server thread running here, ``start_crawl`` runs ``scrapy crawl`` instead."""
+    letter = EditableNewsletter(3)
+    with LocalSite(build=letter.build) as site:
+        assert not can_fork()
+        with start_crawl([site.url(letter.start_path)], f"sqlite:///{tmp_path / 'x.db'}",
+                         settings=dict(pair.split("=") for pair in LOOPBACK[1::2])) as crawl:
+            _, stderr = crawl.communicate()
+        assert isinstance(crawl, subprocess.Popen) and crawl.returncode == 0, stderr
+        assert _issue_requests(site) == 3
+    with sqlite3.connect(tmp_path / "x.db") as db:
+        assert db.execute("SELECT count(*) FROM issues").fetchone() == (3,)
 
 
 def test_history_and_diff_show_the_revisions(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Mapping
 from typing import NoReturn
@@ -172,13 +173,19 @@ class ForkedCrawl:
         self._stderr.close()
 
 
+def can_fork() -> bool:
+    """Whether a ``ForkedCrawl`` is safe here: the platform forks, no other thread runs (a lock it holds would
+    stay locked in the copy), and no Twisted reactor was installed (the copy must install its own)."""
+    return hasattr(os, "fork") and threading.active_count() == 1 and "twisted.internet.reactor" not in sys.modules
+
+
 def start_crawl(urls: list[str], database_url: str, *, spider: str = "newsletter",
                 settings: Mapping[str, str] | None = None,
                 spider_args: Mapping[str, str] | None = None) -> ForkedCrawl | subprocess.Popen[str]:
-    """Start crawling ``urls`` into ``database_url``: a ``ForkedCrawl`` where the platform can fork, else a
+    """Start crawling ``urls`` into ``database_url``: a ``ForkedCrawl`` where ``can_fork()``, else a
     ``scrapy crawl`` subprocess (stdout discarded, stderr piped). Use it as a context manager."""
     all_settings = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **(settings or {})}
-    if hasattr(os, "fork"):
+    if can_fork():
         return ForkedCrawl(spider, {**({"url": ",".join(urls)} if urls else {}), **(spider_args or {})},
                            all_settings)
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": SETTINGS_MODULE}
