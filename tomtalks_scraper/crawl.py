@@ -9,6 +9,7 @@ start and the imports the caller already made.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -171,6 +172,22 @@ class ForkedCrawl:
     def __exit__(self, *_exc: object) -> None:
         self.wait()
         self._stderr.close()
+
+
+#: What every crawl imports before its first request: Scrapy's core and HTTP handler, the spider, our pipelines
+#: and components. None of them installs a reactor or starts a thread.
+CRAWL_MODULES = (
+    "scrapy.crawler", "scrapy.utils.project", "scrapy.core.engine", "scrapy.core.downloader.handlers.http11",
+    "tomtalks_scraper.spiders.newsletter", "pipelines.extract", "pipelines.validate", "pipelines.store",
+    "tomtalks_scraper.report", "tomtalks_scraper.middlewares", "tomtalks_scraper.downloader",
+)
+
+
+def preload_crawl_modules() -> None:
+    """Import what each crawl needs once, in the caller, before forking one crawl per newsletter: every fork then
+    starts with them instead of importing them again (~0.4 s of CPU a newsletter)."""
+    for name in CRAWL_MODULES:
+        importlib.import_module(name)
 
 
 def can_fork() -> bool:

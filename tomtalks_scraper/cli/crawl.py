@@ -27,7 +27,7 @@ from storage.history import run_sources, source_overview
 from storage.recorder import CrawlRecorder
 from tomtalks_scraper.cli.common import CliError, add_db_option, add_json_option, console, print_json, table
 from tomtalks_scraper.config import DEFAULT_CONFIG, ConfigError, NewsletterConfig, load_config
-from tomtalks_scraper.crawl import ForkedCrawl, start_crawl
+from tomtalks_scraper.crawl import ForkedCrawl, can_fork, preload_crawl_modules, start_crawl
 from tomtalks_scraper.lock import CrawlLock, LockHeld
 
 EXIT_OK, EXIT_SOURCE_FAILED, EXIT_USAGE, EXIT_CONFIG, EXIT_DATABASE, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
@@ -149,6 +149,8 @@ def _crawl_all(args: argparse.Namespace, entries: list[NewsletterConfig], known:
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     results = []
     try:
+        if len(chosen) > 1 and can_fork():
+            preload_crawl_modules()  # once here rather than once in each newsletter's fork
         for entry in chosen:
             if interrupt.received:
                 break
