@@ -235,7 +235,16 @@ def test_bad_config_is_exit_code_3_with_a_clear_message(tmp_path: Path, content:
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_sigterm_stops_after_items_in_flight_and_the_next_run_resumes(tmp_path: Path) -> None:
+def _sigterm_to_the_command(crawl: subprocess.Popen[str]) -> None:
+    crawl.send_signal(signal.SIGTERM)  # cron, systemd, `kill`
+
+
+def _ctrl_c_in_a_terminal(crawl: subprocess.Popen[str]) -> None:
+    os.killpg(crawl.pid, signal.SIGINT)  # a terminal signals its whole foreground process group
+
+
+@pytest.mark.parametrize("stop", [_sigterm_to_the_command, _ctrl_c_in_a_terminal])
+def test_a_stop_signal_stops_after_items_in_flight_and_the_next_run_resumes(tmp_path: Path, stop) -> None:
     letter = EditableNewsletter(24)
     with LocalSite(build=letter.build, delay=0.15) as site:
         _config(tmp_path, site.url(letter.start_path))
@@ -243,7 +252,7 @@ def test_sigterm_stops_after_items_in_flight_and_the_next_run_resumes(tmp_path: 
         crawl = subprocess.Popen(
             [sys.executable, "-m", "tomtalks_scraper.cli", "crawl", "-s", "DOWNLOAD_DELAY=0", "-s",
              "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "CONCURRENT_REQUESTS=1"],
-            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         deadline = time.monotonic() + 60
         stored = 0
         while time.monotonic() < deadline and stored < 3:
@@ -254,9 +263,11 @@ def test_sigterm_stops_after_items_in_flight_and_the_next_run_resumes(tmp_path: 
                         stored = db.execute("SELECT count(*) FROM issues").fetchone()[0]
                 except sqlite3.OperationalError:
                     stored = 0
-        crawl.send_signal(signal.SIGTERM)
+        stop(crawl)
         _, stderr = crawl.communicate(timeout=60)
         assert crawl.returncode == 130, stderr
+        log = next((tmp_path / "data" / "logs").glob("*.log")).read_text(encoding="utf-8")
+        assert "unclean shutdown" not in log  # the crawl saw one signal, not the terminal's and ours
         with _db(tmp_path) as db:
             interrupted = db.execute("SELECT count(*) FROM issues").fetchone()[0]
             assert 3 <= interrupted < 24

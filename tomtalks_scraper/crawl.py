@@ -107,18 +107,25 @@ class ForkedCrawl:
     killed still holds the lock until it ends, so a new run cannot overlap it.
     """
 
-    def __init__(self, spider: str, spider_args: Mapping[str, str], settings: Mapping[str, str]) -> None:
+    def __init__(self, spider: str, spider_args: Mapping[str, str], settings: Mapping[str, str], *,
+                 own_process_group: bool = False) -> None:
         self.returncode: int | None = None
+        self._own_process_group = own_process_group
         self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child can never block on it
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # else the child would write the caller's buffered output a second time
         self.pid = os.fork()
         if self.pid == 0:
             self._child(spider, spider_args, settings)
+        if own_process_group:  # set on both sides of the fork, so neither can run before it holds
+            with contextlib.suppress(OSError):
+                os.setpgid(self.pid, self.pid)
 
     def _child(self, spider: str, spider_args: Mapping[str, str], settings: Mapping[str, str]) -> NoReturn:
         code = 1
         try:
+            if self._own_process_group:
+                os.setpgid(0, 0)
             signal.signal(signal.SIGINT, signal.default_int_handler)  # Scrapy replaces only the default one
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
@@ -198,13 +205,20 @@ def can_fork() -> bool:
 
 def start_crawl(urls: list[str], database_url: str, *, spider: str = "newsletter",
                 settings: Mapping[str, str] | None = None,
-                spider_args: Mapping[str, str] | None = None) -> ForkedCrawl | subprocess.Popen[str]:
+                spider_args: Mapping[str, str] | None = None,
+                own_process_group: bool = False) -> ForkedCrawl | subprocess.Popen[str]:
     """Start crawling ``urls`` into ``database_url``: a ``ForkedCrawl`` where ``can_fork()``, else a
-    ``scrapy crawl`` subprocess (stdout discarded, stderr piped). Use it as a context manager."""
+    ``scrapy crawl`` subprocess (stdout discarded, stderr piped). Use it as a context manager.
+
+    ``own_process_group`` keeps the crawl out of the caller's process group, for a caller that forwards
+    signals itself: a terminal's Ctrl-C goes to the whole foreground group, and a crawl that got it from the
+    terminal *and* from its caller would take the second signal as "stop now, without storing what is in
+    flight" (Scrapy's rule for a second Ctrl-C)."""
     all_settings = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **(settings or {})}
     if can_fork():
         return ForkedCrawl(spider, {**({"url": ",".join(urls)} if urls else {}), **(spider_args or {})},
-                           all_settings)
+                           all_settings, own_process_group=own_process_group)
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": SETTINGS_MODULE}
     command = crawl_command(urls, database_url, spider=spider, settings=all_settings, spider_args=spider_args)
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            process_group=0 if own_process_group else None)

@@ -182,7 +182,7 @@ def _crawl_one(entry: NewsletterConfig, run_id: int, database_url: str, log_file
         spider_args["exclude"] = ",".join(entry.exclude)
     if full:
         spider_args["refresh"] = "all"
-    with start_crawl(entry.urls, database_url, spider_args=spider_args,
+    with start_crawl(entry.urls, database_url, spider_args=spider_args, own_process_group=True,
                      settings={"LOG_LEVEL": "INFO", "LOG_FILE": str(log_file), "LOG_FILE_APPEND": "True",
                                **settings}) as child:
         interrupt.child = child
