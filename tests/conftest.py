@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -56,10 +57,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("module_database_url", backends, indirect=True, scope="module")
 
 
+REQUIRE_SERVERS_ENV = "TOMTALKS_REQUIRE_SERVERS"
+
+
 def _server(kind: Callable[[], Server], what: str) -> Iterator[Server]:
+    """The server, or a skip saying why; a failure instead where ``$TOMTALKS_REQUIRE_SERVERS`` is set (CI sets
+    it once it has installed the binaries, so the PostgreSQL and Redis tests cannot silently stop running)."""
     try:
         server = kind()
     except Unavailable as error:
+        if os.environ.get(REQUIRE_SERVERS_ENV):
+            pytest.fail(f"no {what} for the {what} tests although ${REQUIRE_SERVERS_ENV} is set: {error}")
         pytest.skip(f"no {what} for the {what} tests: {error}")
     yield server
     server.stop()
