@@ -476,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no *.html.gz pages in {PAGES_DIR}", file=sys.stderr)
         return 2
     settings = {**CRAWL_SETTINGS, **dict(item.split("=", 1) for item in args.set)}
+    extract_issue(pages[0], "http://127.0.0.1:8000/p/0.html")  # every adapter imported now, not after the crawls
     progress(f"loaded {len(pages)} distinct pages; crawls of {', '.join(map(str, args.pages))} pages; "
              f"load average {os.getloadavg()[0]:.2f}")
     crawls: list[CrawlFigures] = []
@@ -483,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="tomtalks-bench-") as workdir:
             for count in args.pages:
                 crawls.append(crawl(repeat_to(pages, count), Path(workdir), settings))
+                progress(f"crawl figures: {json.dumps(asdict(crawls[-1]))}")  # kept even if a later step fails
     except CrawlFailed as error:
         print(f"the benchmark crawl failed, no figures: {error}", file=sys.stderr)
         return 1
