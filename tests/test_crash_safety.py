@@ -66,6 +66,26 @@ def _tomtalks(folder: Path, database_url: str, full: bool, settings: dict[str, s
                             start_new_session=True)
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (Linux /proc), read before the kill: ``tomtalks crawl`` puts its crawl in a
+    process group of its own, so killing the command's group alone would leave the crawl running."""
+    try:
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+    return [pid for child in children for pid in (child, *_descendants(child))]
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL the process, its group and every process under it at once: a power cut, as far as one test can."""
+    for target in (pid, *_descendants(pid)):
+        try:
+            os.killpg(os.getpgid(target), signal.SIGKILL)
+        except ProcessLookupError:  # already gone (a run that found nothing to do, or one that was locked out)
+            pass
+
+
 def _has_schema(db: sqlite3.Connection) -> bool:
     """False until the first migration has committed (a kill may come before)."""
     return db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone()[0] == 1
@@ -107,7 +127,7 @@ def _kill_at_random(rng: random.Random, letter: EditableNewsletter, site: LocalS
             _wait_for_writes(path, before, crawl)
             time.sleep(rng.uniform(0.0, 1.5))
         figures.mid_run += crawl.poll() is None
-        os.killpg(crawl.pid, signal.SIGKILL)
+        _kill_tree(crawl.pid)
         crawl.wait(timeout=30)
         figures.kills += 1
         issues, integrity = _state(path)
@@ -195,3 +215,34 @@ def test_a_crash_during_the_first_migration_leaves_a_usable_archive(tmp_path: Pa
     CrawlRecorder.open(database_url).close()  # the next crawl opens the archive
     with sqlite3.connect(tmp_path / "archive.db") as db:
         assert db.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
+
+
+@pytest.mark.crawl
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the crawl process through /proc (Linux)")
+def test_a_crawl_outliving_its_killed_command_keeps_the_archive_intact(tmp_path: Path) -> None:
+    """The OOM killer or an impatient admin kills ``tomtalks crawl`` but not its crawl, which goes on alone while
+    other processes open the archive. The crawl is a fork of the command: had an SQLite connection crossed the
+    fork, its copy of SQLite would count the dead command's locks as its own, and the next process to open the
+    archive would reset the WAL index under it ("database disk image is malformed")."""
+    path = tmp_path / "archive.db"
+    database_url = f"sqlite:///{path}"
+    letter = EditableNewsletter(ISSUES)
+    with LocalSite(build=letter.build, delay=0.05) as site:
+        (tmp_path / "newsletters.toml").write_text(
+            f'[[newsletter]]\nname = "{NAME}"\nurls = ["{site.url(letter.start_path)}"]\n', encoding="utf-8")
+        command = _tomtalks(tmp_path, database_url, False, {"CONCURRENT_REQUESTS": "2", "EXTRACT_WORKERS": "0"})
+        _wait_for_writes(path, set(), command)
+        [crawl] = _descendants(command.pid)
+        os.kill(command.pid, signal.SIGKILL)  # the command only: its crawl runs on, orphaned
+        command.wait(timeout=30)
+        readers = 0
+        while Path(f"/proc/{crawl}").exists() and readers < 400:  # others open and close the archive meanwhile
+            issues, integrity = _state(path)
+            assert integrity == "ok", f"while the orphaned crawl ran: {integrity}"
+            readers += 1
+        other = _scrapy(site.url(letter.start_path), database_url, True, {"EXTRACT_WORKERS": "0"})
+        assert other.wait(timeout=150) == 0
+    issues, integrity = _state(path)
+    assert integrity == "ok"
+    assert len(issues) == len(set(issues.values())) == ISSUES
+    assert _hashes_match_bodies(path)

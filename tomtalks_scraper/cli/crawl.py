@@ -154,6 +154,10 @@ def _crawl_all(args: argparse.Namespace, entries: list[NewsletterConfig], known:
         for entry in chosen:
             if interrupt.received:
                 break
+            # No SQLite connection may cross the fork: the child's copy of SQLite would believe it holds the
+            # parent's locks (WAL's shared-memory "in use" lock among them), and once the parent died a new process
+            # would reset the WAL index under the still-running child. The pool reconnects when next needed.
+            recorder.close()
             results.append(_crawl_one(entry, run_id, database_url, log_file, settings, args.full, interrupt))
     finally:
         for sig, handler in previous.items():
