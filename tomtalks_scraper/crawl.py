@@ -101,7 +101,9 @@ class ForkedCrawl:
     up (the interpreter, SQLAlchemy, the models, the config), so a cron run that finds nothing to do costs one
     interpreter start instead of two (docs/benchmarks.md, "Recrawl"). It stays a separate process, so a crash
     in one crawl still cannot take the caller or the next crawl down, and its memory goes back when it ends.
-    The caller must not have started Twisted's reactor or any thread (the ``tomtalks`` command has neither);
+    The caller must not have started Twisted's reactor or any thread (the ``tomtalks`` command has neither), and
+    must hold no open SQLite connection (close its engines' pools first: SQLite's lock bookkeeping does not
+    survive a fork, see ``cli/crawl.py``);
     the child resets the caller's signal handlers, writes nothing to the caller's stdout, and its stderr is
     kept for ``communicate``. It inherits open files, the crawl lock among them: a crawl whose parent was
     killed still holds the lock until it ends, so a new run cannot overlap it.
