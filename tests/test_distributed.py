@@ -206,16 +206,35 @@ def test_the_recipe_runs_as_written(redis_url, recipe_database, tmp_path):
             assert connection.execute("SELECT count(*) FROM crawl_state").fetchone()[0] >= len(load_issues())
 
 
+def _crawl_distributed(config: Path, redis_url: str, *names: str) -> str:
+    """`tomtalks crawl --distributed` as cron runs it; its stdout (it must exit 0)."""
+    result = subprocess.run([sys.executable, "-m", "tomtalks_scraper.cli", "crawl", "--distributed", "--config",
+                             str(config), *names], cwd=REPO, env={**os.environ, "REDIS_URL": redis_url},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_tomtalks_crawl_distributed_seeds_the_configured_newsletters(redis_url, tmp_path):
     config = tmp_path / "newsletters.toml"
     config.write_text('[[newsletter]]\nname = "Ledger"\nurls = ["https://ledger.example/feed.xml"]\n\n'
                       '[[newsletter]]\nname = "Later"\nurls = []\n')
-    result = subprocess.run([sys.executable, "-m", "tomtalks_scraper.cli", "crawl", "--distributed", "--config",
-                             str(config)], cwd=REPO, env={**os.environ, "REDIS_URL": redis_url},
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "Ledger: seeded 1 start URL" in result.stdout and "Later: skipped" in result.stdout
+    stdout = _crawl_distributed(config, redis_url)
+    assert "Ledger: seeded 1 start URL" in stdout and "Later: skipped" in stdout
     server = redis.Redis.from_url(redis_url)
     [queued] = [pickle.loads(data) for data in server.zrange(KEYS.queue, 0, -1)]
     assert queued["url"] == "https://ledger.example/feed.xml" and queued["callback"] == "parse_start"
     assert queued["meta"]["newsletter"] == "Ledger" and queued["dont_filter"]
+
+
+def test_cron_seeding_follows_each_newsletters_schedule(redis_url, tmp_path):
+    """Cron runs `tomtalks crawl --distributed` every hour: a daily newsletter is seeded once a day, one without a
+    schedule every run, and naming a newsletter seeds it whatever its schedule."""
+    config = tmp_path / "newsletters.toml"
+    config.write_text('[[newsletter]]\nname = "Daily"\nurls = ["https://daily.example/feed.xml"]\n'
+                      'schedule = "daily"\n\n[[newsletter]]\nname = "Always"\nurls = ["https://always.example/feed.xml"]\n')
+    first, second = _crawl_distributed(config, redis_url), _crawl_distributed(config, redis_url)
+    named = _crawl_distributed(config, redis_url, "Daily")
+    assert "Daily: seeded" in first and "Always: seeded" in first
+    assert "Daily: not due (schedule 'daily'" in second and "Always: seeded" in second
+    assert "Daily: seeded" in named

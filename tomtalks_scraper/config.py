@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,6 +52,12 @@ class NewsletterConfig:
     def interval(self) -> timedelta:
         """How often cron runs should crawl it (every run when no schedule is set)."""
         return parse_interval(self.schedule) if self.schedule else timedelta(0)
+
+    def is_due(self, last_started: str | None, now: datetime) -> bool:
+        """Whether a cron run at ``now`` should crawl it, given when its last run started (ISO 8601, or None)."""
+        if not last_started or self.interval <= timedelta(0):
+            return True
+        return now - datetime.fromisoformat(last_started.replace("Z", "+00:00")) >= self.interval
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG) -> list[NewsletterConfig]:

@@ -17,7 +17,7 @@ import argparse
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -77,12 +77,6 @@ def _log_path(database_url: str, explicit: str | None) -> Path:
     return folder / f"crawl-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
 
 
-def _due(entry: NewsletterConfig, last_started: str | None, now: datetime) -> bool:
-    if not last_started or entry.interval <= timedelta(0):
-        return True
-    return now - datetime.fromisoformat(last_started.replace("Z", "+00:00")) >= entry.interval
-
-
 def _settings(pairs: list[str]) -> dict[str, str]:
     settings = {}
     for pair in pairs:
@@ -118,7 +112,7 @@ def run_crawl_command(args: argparse.Namespace, _archive: None) -> int:
                        f"{', '.join(e.name for e in entries)}", exit_code=EXIT_USAGE)
     if args.distributed:  # the workers crawl; this only seeds (tomtalks_scraper/distributed)
         from tomtalks_scraper.distributed.seed import seed_config
-        return seed_config([known[n.lower()] for n in args.names] or entries)
+        return seed_config([known[n.lower()] for n in args.names] or entries, only_due=not args.names)
     settings = _settings(args.set)
     database_url = resolve_database_url(args.db)
     try:
@@ -141,7 +135,8 @@ def _crawl_all(args: argparse.Namespace, entries: list[NewsletterConfig], known:
         overview = source_overview(session)
     now = datetime.now(UTC)
     if not args.names:
-        chosen = [e for e in chosen if _due(e, (overview.get(e.name, {}).get("last_run") or {}).get("started_at"), now)]
+        last_started = {name: (row.get("last_run") or {}).get("started_at") for name, row in overview.items()}
+        chosen = [e for e in chosen if e.is_due(last_started.get(e.name), now)]
     log_file = _log_path(database_url, args.log_file)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     run_id = recorder.start_run("full" if args.full else "incremental", str(log_file))
@@ -244,7 +239,7 @@ def run_sources_command(args: argparse.Namespace, archive) -> int:  # noqa: ANN0
     for entry in entries:
         info = overview.get(entry.name, {"stored": 0, "gone": 0, "missing": {}, "last_run": None})
         last = info.get("last_run") or {}
-        due = "now" if _due(entry, last.get("started_at"), now) else (
+        due = "now" if entry.is_due(last.get("started_at"), now) else (
             datetime.fromisoformat(last["started_at"].replace("Z", "+00:00")) + entry.interval
         ).strftime("%Y-%m-%dT%H:%M:%SZ")
         rows.append({"newsletter": entry.name, "urls": entry.urls, "listed": last.get("listed"),

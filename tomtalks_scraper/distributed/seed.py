@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import scrapy
 
@@ -78,19 +79,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK
 
 
-def seed_config(entries: Sequence[NewsletterConfig], redis: str | None = None) -> int:
-    """``tomtalks crawl --distributed``: seed these configured newsletters (one line each); the exit code."""
+def seed_config(entries: Sequence[NewsletterConfig], redis: str | None = None, *, only_due: bool = False,
+                prefix: str = DEFAULT_PREFIX) -> int:
+    """``tomtalks crawl --distributed``: seed these configured newsletters (one line each); the exit code.
+
+    With ``only_due`` (cron's hourly run, no names given) a newsletter is seeded only when its ``schedule``
+    says so, counted from its last seeding — kept in Redis beside the frontier (``<prefix>:seeded``), since
+    the workers, not this command, record the crawl runs."""
     try:
         server = connect(redis or redis_url())
     except DistributedSetupError as error:
         raise CliError(str(error), exit_code=EXIT_REDIS) from error
+    seeded_key = f"{prefix}:seeded"
+    now = datetime.now(UTC)
     for entry in entries:
         if not entry.urls:
             print(f"{entry.name}: skipped (no start URL: set its `urls` in the config)")
             continue
+        last = server.hget(seeded_key, entry.name)  # type: ignore[attr-defined]
+        last = last.decode() if isinstance(last, bytes) else last
+        if only_due and not entry.is_due(last, now):
+            print(f"{entry.name}: not due (schedule {entry.schedule!r}, last seeded {last})")
+            continue
         try:
-            queued, _ = seed(server, entry.urls, entry.name)
+            queued, _ = seed(server, entry.urls, entry.name, prefix)
         except UsageError as error:
             raise CliError(f"{entry.name}: {error}", exit_code=EXIT_USAGE) from error
+        server.hset(seeded_key, entry.name, now.isoformat(timespec="seconds"))  # type: ignore[attr-defined]
         print(f"{entry.name}: seeded {len(entry.urls)} start URL(s) ({queued} request(s) queued)")
     return EXIT_OK
