@@ -295,3 +295,28 @@ def test_generic_preclean_keeps_block_whose_heading_only_starts_like_a_marker():
       <section><h3>Recommended by LinkedIn engineers: how we load-test our warehouse robots</h3>
       <p>A short section of the article itself.</p></section></article></body></html>""")
     assert "A short section of the article itself." in text_of(get_adapter(GENERIC).preclean(page))
+
+
+MALFORMED = "http://[oops/"  # urllib raises ValueError on it ("Invalid IPv6 URL")
+
+
+@pytest.mark.parametrize(("platform", "head"), [
+    ("ghost", f'<script data-ghost="{MALFORMED}" data-key="22444f78447824223cefc48062"></script>'
+              f'<link rel="alternate" type="application/rss+xml" href="{MALFORMED}rss/">'),
+    ("wordpress", f'<link rel="https://api.w.org/" href="{MALFORMED}wp-json/">'),
+])
+def test_a_malformed_link_in_the_start_page_leaves_the_default_listings(platform: str, head: str) -> None:
+    """A site's own page announcing an unreadable API root or feed must not stop its discovery."""
+    page = lxml_html.fromstring(f"<html><head>{head}</head><body><p>Home</p></body></html>")
+    listings = get_adapter(platform).listings("https://letter.example/", page)
+    assert listings and all(listing.url.startswith("https://letter.example/") for listing in listings)
+
+
+def test_a_malformed_edition_link_on_a_linkedin_newsletter_page_hides_no_other_edition() -> None:
+    page = (b'<html><body><h1>Weekly</h1><a href="' + MALFORMED.encode() + b'pulse/x">broken</a>'
+            b'<a href="https://www.linkedin.com/pulse/real-edition-tom-p?trk=x">ok</a></body></html>')
+    adapter = get_adapter("linkedin")
+    url = "https://www.linkedin.com/newsletters/weekly-123/"
+    [listing] = [item for item in adapter.listings(url, None) if "newsletters" in item.url]
+    result = adapter.parse_listing(listing, page, url)
+    assert [issue.url for issue in result.issues] == ["https://www.linkedin.com/pulse/real-edition-tom-p"]

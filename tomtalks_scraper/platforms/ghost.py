@@ -34,7 +34,7 @@ from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, text_of
-from tomtalks_scraper.urls import host_of
+from tomtalks_scraper.urls import host_of, join_url
 
 #: Posts per Content API page: Ghost's maximum (``limit=all`` is capped to it on Ghost 5+).
 API_PAGE_SIZE = 100
@@ -146,7 +146,7 @@ def _site_root(start_url: str, page: lxml_html.HtmlElement | None) -> str:
         candidates += [f.strip().rstrip("/") + "/" for f in scripts if f.strip()]
         candidates += [f.rstrip("/")[: -len("rss")] for f in feeds if f.rstrip("/").endswith("/rss")]
     for candidate in candidates:
-        root = urljoin(start_url, candidate)
+        root = join_url(start_url, candidate)  # a malformed one has no host: skipped below
         if host_of(root) == host_of(start_url):
             return root
     return urljoin(start_url, "/")
@@ -165,9 +165,9 @@ def _content_api(start_url: str, page: lxml_html.HtmlElement | None) -> str | No
         root = script.get("data-api") or script.get("data-ghost") or script.get("data-sodo-search")
         if not key or not root:
             continue
-        api = urljoin(start_url, root.strip())
+        api = join_url(start_url, root.strip())
         if not script.get("data-api"):
-            api = urljoin(api.rstrip("/") + "/", "ghost/api/content/")
+            api = join_url(api.rstrip("/") + "/", "ghost/api/content/")
         if host_of(api) != host_of(start_url):
             continue
         return (f"{api.rstrip('/')}/posts/?key={key}&limit={API_PAGE_SIZE}&page=1"

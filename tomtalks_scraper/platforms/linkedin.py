@@ -37,7 +37,7 @@ from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import FREE, LOGIN_WALL, PlatformAdapter, css, text_of
-from tomtalks_scraper.urls import clean_link
+from tomtalks_scraper.urls import clean_link, join_url
 
 #: Listing kinds read by this adapter (``parse_listing``).
 NEWSLETTER_PAGE, AUTHOR_LIST = "linkedin_newsletter", "linkedin_author"
@@ -153,7 +153,10 @@ def _pulse_url(href: str | None, base_url: str) -> str | None:
     """An article link as an issue URL: absolute, without LinkedIn's tracking query; ``None`` if not one."""
     if not href:
         return None
-    parts = urlsplit(urljoin(base_url, href.strip()))
+    try:
+        parts = urlsplit(join_url(base_url, href.strip()))
+    except ValueError:  # "http://[oops/": one unreadable link must not hide the page's other editions
+        return None
     if parts.scheme not in ("http", "https") or not _ARTICLE_PATH.match(parts.path):
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

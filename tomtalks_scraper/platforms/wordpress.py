@@ -47,7 +47,7 @@ from tomtalks_scraper.extraction.metadata import (
 )
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, remove_element, text_of
-from tomtalks_scraper.urls import host_of
+from tomtalks_scraper.urls import host_of, join_url
 
 #: Posts per REST API page: the most core allows (``per_page`` above 100 is a 400 error).
 API_PAGE_SIZE = 100
@@ -221,8 +221,9 @@ def _api_root(start_url: str, page: lxml_html.HtmlElement | None) -> str:
     """The REST API root the site announces (``/wp-json/`` or ``/?rest_route=/``), else ``/wp-json/``."""
     if page is not None:
         for href in page.xpath('//link[@rel="https://api.w.org/"]/@href'):
-            if href.strip():
-                return urljoin(start_url, href.strip())
+            root = join_url(start_url, href.strip())
+            if href.strip() and host_of(root):  # an unreadable one ("http://[oops/") is no API root
+                return root
     return urljoin(start_url, "/wp-json/")
 
 
