@@ -116,6 +116,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from _backend_url(request, tmp_path)
 
 
+@pytest.fixture
+def archive(database_url: str) -> Iterator[Archive]:
+    """An opened archive on this test's own empty database (either backend, like ``database_url``)."""
+    opened = Archive.open(database_url, create=True)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture(scope="module")
 def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database shared by one test module (per backend in ``both_backends`` modules)."""

@@ -190,13 +190,6 @@ def _save(archive: Archive, url: str, body: str, *, newsletter: str = "Letters",
                               values=_values(body, **values)).issue_id
 
 
-@pytest.fixture
-def archive(database_url: str):
-    opened = Archive.open(database_url, create=True)
-    yield opened
-    opened.close()
-
-
 def _seed_text(shared: Path) -> str:
     return (shared / "corpus" / "seed" / "expected.txt").read_text(encoding="utf-8")
 

@@ -50,13 +50,6 @@ def values(title: str | None, body: str = "Some words here.", **overrides: objec
     return {**base, **overrides}
 
 
-@pytest.fixture
-def archive(database_url: str) -> Archive:
-    opened = Archive.open(database_url, create=True)
-    yield opened
-    opened.close()
-
-
 def save(archive: Archive, url: str, title: str | None, newsletter: str = "Letters", **overrides: object) -> int:
     return archive.save_issue(url=url, newsletter=newsletter, newsletter_url="https://letters.example/",
                               raw_html=None, values=values(title, **overrides)).issue_id

@@ -29,13 +29,6 @@ def values(title: str, body: str, **overrides: object) -> dict:
     return storage_values(body, title=title, **overrides)
 
 
-@pytest.fixture
-def archive(database_url: str):
-    opened = Archive.open(database_url, create=True)
-    yield opened
-    opened.close()
-
-
 def test_head_revision_constant_is_the_head_of_the_migration_scripts(tmp_path: Path) -> None:
     from alembic.script import ScriptDirectory
 
