@@ -8,6 +8,8 @@ failing with "database is locked".
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,10 +58,34 @@ def sqlite_path(url: str) -> Path | None:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DB-API objects are untyped)
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _use_wal(cursor) -> None:  # noqa: ANN001 (a DB-API cursor)
+    """Put the database in WAL mode, waiting for other processes doing the same.
+
+    WAL is a property of the file: once set it stays, so the usual open only reads it. The first
+    opens of a new file race: switching to WAL needs the file to itself, and SQLite answers "database
+    is locked" at once, without its busy timeout, when two connections both hold a read lock and want
+    to write (it cannot let both wait for the other). Two crawl workers started together on a new
+    archive hit this; so we retry, up to the busy timeout, as the busy handler would have.
+    """
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def _without_nul(_conn, _cursor, statement, parameters, _context, _executemany):  # noqa: ANN001, ANN202
