@@ -18,12 +18,14 @@ from lxml import html as lxml_html
 
 from tomtalks_scraper import __version__
 from tomtalks_scraper.extraction.body import drop_leading_title, word_count
+from tomtalks_scraper.extraction.content_root import cut_to_content
 from tomtalks_scraper.extraction.links import BodyLink, body_links
 from tomtalks_scraper.extraction.metadata import clean_text, page_language
 from tomtalks_scraper.extraction.numbering import parse_numbering
 from tomtalks_scraper.extraction.titles import choose_title
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms import all_adapters, detect_platform, get_adapter
+from tomtalks_scraper.platforms.base import CUT_MARKER
 from tomtalks_scraper.urls import host_of
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -185,6 +187,8 @@ def extract_issue(
     h1 = tree.xpath("string(//h1[1])")
     html_title = tree.xpath("string(//title[1])")
     cleaned = adapter.preclean(tree)
+    if cleaned.get(CUT_MARKER) != "1":  # no body selector matched: cut to the prose before trafilatura
+        cut_to_content(cleaned)
     _absolute_links(cleaned, url)  # after the adapter's own repairs of lazy images and wrapped links
     body = adapter.extract_body(cleaned, url)
 
