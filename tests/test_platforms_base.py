@@ -320,3 +320,47 @@ def test_a_malformed_edition_link_on_a_linkedin_newsletter_page_hides_no_other_e
     [listing] = [item for item in adapter.listings(url, None) if "newsletters" in item.url]
     result = adapter.parse_listing(listing, page, url)
     assert [issue.url for issue in result.issues] == ["https://www.linkedin.com/pulse/real-edition-tom-p"]
+
+
+# Detection's id/class index (platforms/page_names.py) -------------------------------------------------
+
+
+def test_required_names_ignore_quoted_values_and_attribute_tests() -> None:
+    from tomtalks_scraper.platforms.page_names import required_names
+
+    assert required_names("html:has(#templatePreheader):has(#templateFooter)") == (
+        frozenset({"templatePreheader", "templateFooter"}), frozenset())
+    assert required_names("div.rendered-post #content-blocks") == (frozenset({"content-blocks"}),
+                                                                    frozenset({"rendered-post"}))
+    assert required_names('head link[rel~="stylesheet"][href*=".licdn.com/"]') == (frozenset(), frozenset())
+    assert required_names("a.x, .y") == (frozenset(), frozenset())  # a group: neither name is required
+    assert required_names("div:not(.ad)") == (frozenset(), frozenset())
+
+
+def _fixture_and_corpus_pages() -> list:
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    pages = sorted((repo / "tests" / "fixtures").rglob("*.html"))
+    corpus = repo.parent / "shared" / "corpus" / "real"
+    return pages + (sorted(corpus.rglob("*.html")) if corpus.is_dir() else [])
+
+
+def test_the_name_index_never_hides_a_marker_that_matches() -> None:
+    """Every adapter's every page marker on every fixture (and corpus) page: the index may only skip
+    selectors that find nothing, and detection with it picks the platform it picked without it."""
+    from tomtalks_scraper.platforms.base import css
+    from tomtalks_scraper.platforms.page_names import PageNames
+
+    pages = _fixture_and_corpus_pages()
+    assert len(pages) > 30
+    matched = 0
+    for path in pages:
+        tree = parse(path.read_bytes().decode("utf-8", "replace"))
+        names = PageNames.of(tree)
+        for adapter in all_adapters().values():
+            for selector in adapter.page_markers:
+                if css(selector)(tree):
+                    matched += 1
+                    assert names.may_match(selector), (path.name, selector)
+    assert matched > 20  # the check saw real matches, not only absences

@@ -13,6 +13,7 @@ from functools import cache
 from lxml import html as lxml_html
 
 from tomtalks_scraper.platforms.base import PlatformAdapter
+from tomtalks_scraper.platforms.page_names import PageNames
 
 GENERIC = "generic"
 
@@ -22,7 +23,7 @@ def all_adapters() -> dict[str, PlatformAdapter]:
     """Every adapter by platform name, generic last (so detection tries the specific ones first)."""
     found: dict[str, PlatformAdapter] = {}
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module_info.name == "base":
+        if module_info.name in ("base", "page_names"):
             continue
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         adapter = getattr(module, "ADAPTER", None)
@@ -49,7 +50,8 @@ def detect_platform(url: str, tree: lxml_html.HtmlElement | None = None) -> Plat
         if adapter.matches_url(url):
             return adapter
     if tree is not None:
+        names = PageNames.of(tree)
         for adapter in specific:
-            if adapter.matches_page(tree):
+            if adapter.matches_page(tree, names):
                 return adapter
     return all_adapters()[GENERIC]

@@ -19,6 +19,7 @@ from lxml.cssselect import CSSSelector
 from tomtalks_scraper.access import ACCESS, FREE, LOGIN_WALL, PAID_FULL, PAID_PREVIEW, REFUSED  # noqa: F401
 from tomtalks_scraper.discovery.listings import READERS, Listing, ListingResult
 from tomtalks_scraper.extraction.metadata import PageMetadata, newsletter_from_email, read_page_metadata
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import unwrap_query_redirect
 
 if TYPE_CHECKING:  # trafilatura (~0.25 s) is imported by ``extract_body`` only: a crawl process whose pages
@@ -214,8 +215,12 @@ class PlatformAdapter:
     def matches_url(self, url: str) -> bool:
         return any(re.search(pattern, url) for pattern in self.url_patterns)
 
-    def matches_page(self, tree: lxml_html.HtmlElement) -> bool:
-        return any(css(selector)(tree) for selector in self.page_markers)
+    def matches_page(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> bool:
+        """Whether a page marker is on the page. ``names``: the page's ids and classes, when the caller
+        tries several adapters on one page (``detect_platform``), so that selectors naming an id or class
+        the page lacks are skipped."""
+        names = names or PageNames.of(tree)
+        return any(names.may_match(selector) and css(selector)(tree) for selector in self.page_markers)
 
     def metadata(self, tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
         """Declared metadata; platforms with their own data override and fill from this. A received

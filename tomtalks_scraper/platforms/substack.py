@@ -56,6 +56,7 @@ from tomtalks_scraper.platforms.base import (
     remove_element,
     text_of,
 )
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import clean_link
 
 #: Posts asked for per archive API page. Substack may return fewer (it caps the page size), which
@@ -218,9 +219,9 @@ class SubstackAdapter(PlatformAdapter):
 
     # Detection ---------------------------------------------------------------------------------
 
-    def matches_page(self, tree: lxml_html.HtmlElement) -> bool:
+    def matches_page(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> bool:
         """Substack assets or email footer, else the ``window._preloads`` boot script (browser-saved pages)."""
-        return super().matches_page(tree) or _has_preloads(tree)
+        return super().matches_page(tree, names) or _has_preloads(tree)
 
     # Metadata ----------------------------------------------------------------------------------
 
