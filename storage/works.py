@@ -380,19 +380,30 @@ def _find_matches(
     if not likely:
         return []
     matches = []
+    # By the other body's text: identical copies (a cross-post, a page crawled under many URLs) give the
+    # same comparison, which then runs once; nothing is written meanwhile, so the boilerplate is the same.
+    compared: dict[str, fp.Similarity] = {}
     for other_id, other_body in _sql(
         session, f"SELECT id, body_text FROM issues WHERE id IN ({_marks(likely)})", likely,
     ):
-        other_lines = _lines(other_body or "")
-        boilerplate = _boilerplate(session, {h for h, _ in lines} | {h for h, _ in other_lines})
-        # Left out of both texts by their words, not only by whole paragraphs: a copy's sign-off with a
-        # word changed is not the newsletter's paragraph any more, but still its boilerplate.
-        common = set().union(*(fp.shingles(text) for h, text in lines + other_lines if h in boilerplate))
-        similarity = fp.compare(_content_shingles(lines, boilerplate) - common,
-                                _content_shingles(other_lines, boilerplate) - common)
+        other_body = other_body or ""
+        similarity = compared.get(other_body)
+        if similarity is None:
+            similarity = compared[other_body] = _compare_without_boilerplate(session, lines, _lines(other_body))
         if fp.is_near_duplicate(similarity):
             matches.append(Match(other_id, similarity))
     return sorted(matches, key=lambda m: -m.similarity.jaccard)
+
+
+def _compare_without_boilerplate(session: Session, lines: list[tuple[int, str]],
+                                 other_lines: list[tuple[int, str]]) -> fp.Similarity:
+    """The exact similarity of two bodies, leaving out the paragraphs that are boilerplate in either."""
+    boilerplate = _boilerplate(session, {h for h, _ in lines} | {h for h, _ in other_lines})
+    # Left out of both texts by their words, not only by whole paragraphs: a copy's sign-off with a
+    # word changed is not the newsletter's paragraph any more, but still its boilerplate.
+    common = set().union(*(fp.shingles(text) for h, text in lines + other_lines if h in boilerplate))
+    return fp.compare(_content_shingles(lines, boilerplate) - common,
+                      _content_shingles(other_lines, boilerplate) - common)
 
 
 def regroup(session: Session, issue_id: int, matches: list[Match]) -> None:
