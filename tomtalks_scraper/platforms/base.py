@@ -66,6 +66,17 @@ def _is_marked_chrome(block: lxml_html.HtmlElement, heading: str) -> bool:
     return has_form or link_text >= 0.5 * (len(block_text) - len(heading)) or len(block_text) <= _SHORT_BLOCK_CHARS
 
 
+#: A visible heading longer than this is a paragraph, never a boilerplate heading (the longest an
+#: adapter's ``boilerplate_headings`` pattern can match is about 160 characters).
+_MAX_HEADING_CHARS = 200
+#: Elements that may be a boilerplate heading: at most two child elements and short text. Filtered in
+#: libxml2: reading the text of every ``div`` from Python cost 1.5 ms a page.
+_SHORT_HEADING_CANDIDATES = etree.XPath(
+    "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::p or self::span"
+    f" or self::strong or self::div][count(*) <= 2][string-length(normalize-space()) <= {_MAX_HEADING_CHARS}]"
+)
+
+
 @cache
 def _heading_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
@@ -290,12 +301,14 @@ class PlatformAdapter:
         Mutates and returns ``tree`` (callers parse a fresh tree per page). When no selector
         matches, the whole cleaned page goes to trafilatura, which finds the body itself.
         """
+        names = PageNames.of(tree)  # selectors naming an id or class the page lacks are not run
         for selector in self.boilerplate:
-            for element in css(selector)(tree):
-                remove_element(element)
+            if names.may_match(selector):
+                for element in css(selector)(tree):
+                    remove_element(element)
         self._remove_marked_blocks(tree)
         for selector in self.body_selectors:
-            found = css(selector)(tree)
+            found = css(selector)(tree) if names.may_match(selector) else None
             if found:
                 return self._wrap_body(tree, found[0])
         return tree
@@ -304,8 +317,8 @@ class PlatformAdapter:
         if not self.boilerplate_headings:
             return
         marker = _heading_pattern(self.boilerplate_headings)
-        for element in list(tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "strong", "div")):
-            if element.getparent() is None or len(element) > 2:
+        for element in _SHORT_HEADING_CANDIDATES(tree):
+            if element.getparent() is None:
                 continue
             heading = text_of(element)
             if not marker.fullmatch(heading):

@@ -22,8 +22,8 @@ from lxml import html as lxml_html
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _ATTRIBUTE_TESTS = re.compile(r"\[[^\]]*\]")
 _ID_OR_CLASS = re.compile(r"([#.])([\w-]+)")
-_IDS = etree.XPath("//@id")
-_CLASSES = etree.XPath("//@class")
+_IDS = etree.XPath("//@id", smart_strings=False)
+_CLASSES = etree.XPath("//@class", smart_strings=False)
 
 
 @cache
