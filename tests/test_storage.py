@@ -239,3 +239,55 @@ def test_body_links_are_stored_in_order_and_replaced_on_update(archive: Archive)
     archive.save_issue(url=url, newsletter="Letters", newsletter_url=None, raw_html=None,
                        values=values("one link"), links=[("https://c.example/", "C")])
     assert [x["url"] for x in archive.get(url)["links"]] == ["https://c.example/"]
+
+
+def test_crawl_state_keeps_validators_counts_failures_and_moves_the_change_time(archive: Archive) -> None:
+    """A page's crawl state over the checks of several runs, as the crawl records them (one upsert each)."""
+    from storage.recorder import CrawlRecorder, record_failure, record_unchanged, save_issue
+
+    url = "https://letters.example/p/state"
+    recorder = CrawlRecorder(archive.engine)
+
+    def state() -> dict:
+        with archive.engine.connect() as connection:
+            return dict(connection.execute(text("SELECT * FROM crawl_state WHERE url = :url"), {"url": url})
+                        .mappings().one())
+
+    def store(body: str, **check: object) -> None:
+        recorder.run(lambda session: save_issue(
+            session, url=url, newsletter="Letters", newsletter_url=None, raw_html=None, values=values(body),
+            links=None, check={"http_status": 200, **check}))
+
+    store("first wording", etag='"v1"', last_modified="Mon, 01 Jan 2024 00:00:00 GMT", page_hash="h1",
+          listed_date="2024-01-01T00:00:00Z", published_at="2024-01-01T00:00:00Z")
+    first = state()
+    assert (first["status"], first["etag"], first["failure_count"], first["last_error"]) == ("stored", '"v1"', 0, None)
+    assert first["newsletter"] == "Letters" and first["issue_id"] is not None
+    assert first["last_changed_at"] == first["first_seen_at"] == first["last_checked_at"]
+
+    recorder.run(lambda session: record_unchanged(session, url=url, newsletter=None, check={"http_status": 304}))
+    unchanged = state()
+    assert (unchanged["status"], unchanged["http_status"], unchanged["etag"], unchanged["page_hash"]) == (
+        "unchanged", 304, '"v1"', "h1")  # a 304 brings no validators: the stored ones stay
+    assert unchanged["newsletter"] == "Letters" and unchanged["issue_id"] == first["issue_id"]
+    assert unchanged["last_changed_at"] == first["last_changed_at"]
+
+    for attempt in (1, 2):
+        recorder.run(lambda session: record_failure(session, url=url, reason="http_503", detail="busy",
+                                                    http_status=503, newsletter="Letters"))
+        failed = state()
+        assert (failed["status"], failed["failure_count"], failed["last_error"]) == ("failed", attempt, "http_503: busy")
+    assert failed["etag"] == '"v1"' and failed["first_seen_at"] == first["first_seen_at"]
+
+    store("second wording", etag='"v2"')
+    again = state()
+    assert (again["status"], again["etag"], again["failure_count"], again["last_error"]) == ("stored", '"v2"', 0, None)
+    assert again["last_changed_at"] == again["last_checked_at"] >= failed["last_checked_at"]
+    assert again["page_hash"] == "h1" and again["listed_date"] == "2024-01-01T00:00:00Z"
+
+    recorder.run(lambda session: record_failure(session, url=url, reason="http_404", detail="gone", http_status=404,
+                                                newsletter="Letters"))
+    gone = state()
+    assert (gone["status"], gone["http_status"], gone["failure_count"], gone["etag"]) == ("gone", 404, 0, '"v2"')
+    with archive.engine.connect() as connection:
+        assert connection.execute(text("SELECT gone_at FROM issues WHERE url = :url"), {"url": url}).scalar()
