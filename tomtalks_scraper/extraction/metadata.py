@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from tomtalks_scraper.extraction.dates import to_utc_iso
@@ -238,6 +239,8 @@ _EMAIL_NAME_PHRASES = re.compile(
     re.I,
 )
 _UNSUBSCRIBE = "unsubscribe"
+#: The body's text nodes joined as they are, in libxml2 (scripts included: only a quick filter).
+_BODY_STRING = etree.XPath("string(//body)", smart_strings=False)
 
 
 def newsletter_from_email(tree: lxml_html.HtmlElement) -> str | None:
@@ -249,6 +252,8 @@ def newsletter_from_email(tree: lxml_html.HtmlElement) -> str | None:
     platform's own wording around the name. Only pages with an unsubscribe line are read (e-mails), and
     the last phrase wins: footers come last, while the same words may open a quoted passage earlier.
     """
+    if _UNSUBSCRIBE not in _BODY_STRING(tree).lower():
+        return None  # a quick no for web pages (most pages): the word is in no text node of the body
     texts = tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
     text = " ".join(" ".join(str(t) for t in texts).replace("\u200c", " ").split())
     if _UNSUBSCRIBE not in text.lower():
