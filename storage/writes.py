@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,14 +46,24 @@ def decompress_html(blob: bytes | None) -> str | None:
     return gzip.decompress(blob).decode("utf-8") if blob else None
 
 
+#: ``Session.info`` key: the newsletters this session has looked up, by name (a crawl's batch stores many
+#: pages of one newsletter: one query for them all).
+_NEWSLETTERS = "tomtalks.newsletters"
+
+
 def get_or_create_newsletter(session: Session, name: str, home_url: str | None, platform: str) -> Newsletter:
     """The newsletter called ``name``; created on first sight, its home URL filled in when learnt."""
-    newsletter = session.scalar(select(Newsletter).where(Newsletter.name == name))
+    known: dict[str, Newsletter] = session.info.setdefault(_NEWSLETTERS, {})
+    newsletter = known.get(name)
+    if newsletter is None:
+        newsletter = session.scalar(select(Newsletter).where(Newsletter.name == name))
     if newsletter is None:
         newsletter, created = insert_or_get(session, Newsletter, {"name": name},
                                             {"home_url": home_url, "platform": platform, "created_at": utc_now_iso()})
         if created:
+            known[name] = newsletter
             return newsletter
+    known[name] = newsletter
     if home_url and not newsletter.home_url:
         newsletter.home_url = home_url
     if platform != "generic" and newsletter.platform == "generic":
@@ -96,13 +106,19 @@ def find_issue(
     if _identifies(canonical_url, host, listing_urls):
         keys.add(canonical_url)
     # A row whose canonical is this URL is this issue, unless this URL is a home page or listing.
-    by_canonical = Issue.canonical_url.in_(keys) if _identifies(url, host, listing_urls) else Issue.url.in_(keys)
-    rows = session.scalars(
-        select(Issue).where(or_(Issue.url.in_(keys), by_canonical)).order_by(Issue.id).with_for_update()
+    table = Issue.__table__
+    by_canonical = table.c.canonical_url.in_(keys) if _identifies(url, host, listing_urls) else table.c.url.in_(keys)
+    # Ids and URLs first (a Core statement: most pages are new, and then no row is loaded at all). Core
+    # statements do not autoflush: rows added in this session are written first, as an ORM query would.
+    session.flush()
+    rows = session.execute(
+        select(table.c.id, table.c.url).where(or_(table.c.url.in_(keys), by_canonical)).order_by(table.c.id)
+        .with_for_update()
     ).all()
     exact = [row for row in rows if row.url == url]
     same_site = [row for row in rows if urlsplit(row.url).hostname == host]
-    return (exact or same_site or [None])[0]
+    found = (exact or same_site or [None])[0]
+    return None if found is None else session.get(Issue, found.id)
 
 
 def upsert_issue(
@@ -156,13 +172,16 @@ def upsert_issue(
             session.flush()  # delete the old rows before inserting new ones at the same positions
         issue.links.extend(IssueLink(position=i, url=url, text=text) for i, (url, text) in enumerate(links))
     session.flush()
-    # A page stored now is no longer a failure.
-    rejected = session.scalar(select(RejectedPage).where(RejectedPage.url == url))
+    # A page stored now is no longer a failure. Looked up with a Core statement (rarely is there one).
+    rejected = session.execute(_REJECTED_ID, {"url": url}).scalar()
     if rejected is not None:
-        session.delete(rejected)
+        session.delete(session.get(RejectedPage, rejected))
     # Identity, aliases, copy evidence, duplicate grouping (storage/works.py); may fold an alias into its issue.
     return works.after_upsert(session, issue, SaveResult(issue.id, created, changed), url=url, raw_html=raw_html,
                               checks=checks)
+
+
+_REJECTED_ID = select(RejectedPage.__table__.c.id).where(RejectedPage.__table__.c.url == bindparam("url"))
 
 
 def _insert_issue(
