@@ -495,7 +495,8 @@ def elect(session: Session, work_id: int) -> int | None:
     from tomtalks_scraper.extraction.identity import alias_url
 
     rows = _sql(session, "SELECT i.id, i.platform, i.access, i.published_at, i.first_seen_at, i.canonical_url, "
-                         "c.is_farm, c.likely_original_url FROM work_members m JOIN issues i ON i.id = m.issue_id "
+                         "i.copy_of, c.is_farm, c.likely_original_url FROM work_members m "
+                         "JOIN issues i ON i.id = m.issue_id "
                          "LEFT JOIN issue_copies c ON c.issue_id = i.id WHERE m.work_id = ?", (work_id,)).all()
     if not rows:
         return None
@@ -515,8 +516,10 @@ def elect(session: Session, work_id: int) -> int | None:
     primary = min(rows, key=rank)
     _sql(session, "UPDATE works SET primary_issue_id = ?, updated_at = ? WHERE id = ?",
          (primary.id, utc_now_iso(), work_id))
-    _sql(session, "UPDATE issues SET copy_of = NULL WHERE id = ?", (primary.id,))
-    others = [r.id for r in rows if r.id != primary.id]
+    # Only the rows whose pointer moves: a work of twenty copies gains a member without rewriting the others.
+    if primary.copy_of is not None:
+        _sql(session, "UPDATE issues SET copy_of = NULL WHERE id = ?", (primary.id,))
+    others = [r.id for r in rows if r.id != primary.id and r.copy_of != primary.id]
     if others:
         _sql(session, f"UPDATE issues SET copy_of = ? WHERE id IN ({_marks(others)})", [primary.id, *others])
     farms = [r.id for r in rows if r.is_farm and r.id != primary.id]
