@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import works
@@ -149,29 +149,13 @@ def upsert_issue(
     created = False
     if issue is None:
         issue, created = _insert_issue(session, url, owner, values, now, raw_html)
-    keep_body = (
-        not created and values.get("access") == "paid_preview" and issue.access in FULL_ACCESS
-        and (issue.word_count or 0) > (values.get("word_count") or 0)
-    )
-    if keep_body:
-        values = {k: v for k, v in values.items() if k not in BODY_FIELDS and k != "access"}
-        links = None
-    changed = created or ("content_hash" in values and issue.content_hash != values["content_hash"])
-    if changed and not created:
-        keep_revision(issue, now)
-    issue.gone_at = None
-    for name, value in values.items():
-        setattr(issue, name, value)
-    issue.newsletter = owner
-    issue.fetched_at = now
-    if raw_html is not None and not created:  # a new row has it from its INSERT
-        issue.raw_html_gz = compress_html(raw_html)
-    if links is not None:
-        if not created:  # a new issue has no stored links: no query for them, one INSERT with every column
-            issue.links.clear()
-            session.flush()  # delete the old rows before inserting new ones at the same positions
-        issue.links.extend(IssueLink(position=i, url=url, text=text) for i, (url, text) in enumerate(links))
-    session.flush()
+    if created:  # the INSERT wrote every value: nothing to compare, set or flush; the links go in with Core
+        set_committed_value(issue, "newsletter", owner)
+        if links:
+            _insert_links(session, issue, links)
+        changed = True
+    else:
+        changed = _update_issue(session, issue, owner, values, now, raw_html, links)
     # A page stored now is no longer a failure. Looked up with a Core statement (rarely is there one).
     rejected = session.execute(_REJECTED_ID, {"url": url}).scalar()
     if rejected is not None:
@@ -181,6 +165,49 @@ def upsert_issue(
                               checks=checks)
 
 
+def _update_issue(session: Session, issue: Issue, owner: Newsletter, values: dict[str, Any], now: str,
+                  raw_html: str | None, links: list[tuple[str, str]] | None) -> bool:
+    """Write a new fetch of a stored issue over it (its body kept in a revision when it changed); whether
+    the body changed."""
+    keep_body = (
+        values.get("access") == "paid_preview" and issue.access in FULL_ACCESS
+        and (issue.word_count or 0) > (values.get("word_count") or 0)
+    )
+    if keep_body:
+        values = {k: v for k, v in values.items() if k not in BODY_FIELDS and k != "access"}
+        links = None
+    changed = "content_hash" in values and issue.content_hash != values["content_hash"]
+    if changed:
+        keep_revision(issue, now)
+    issue.gone_at = None
+    for name, value in values.items():
+        setattr(issue, name, value)
+    issue.newsletter = owner
+    issue.fetched_at = now
+    if raw_html is not None:
+        issue.raw_html_gz = compress_html(raw_html)
+    if links is not None:
+        issue.links.clear()
+        session.flush()  # delete the old rows before inserting new ones at the same positions
+        issue.links.extend(IssueLink(position=i, url=url, text=text) for i, (url, text) in enumerate(links))
+    session.flush()
+    return changed
+
+
+def _insert_links(session: Session, issue: Issue, links: list[tuple[str, str]]) -> None:
+    """A new issue's links: one INSERT for all (``RETURNING`` their ids), the ORM objects made from the
+    values written and attached as if loaded, so ``issue.links`` reads them without a query."""
+    rows = [{"issue_id": issue.id, "position": i, "url": url, "text": text} for i, (url, text) in enumerate(links)]
+    objects = []
+    for row, link_id in zip(rows, session.execute(_INSERT_LINKS, rows).scalars().all(), strict=True):
+        link = IssueLink(id=link_id, **row)
+        make_transient_to_detached(link)
+        session.add(link)
+        objects.append(link)
+    set_committed_value(issue, "links", objects)
+
+
+_INSERT_LINKS = insert(IssueLink.__table__).returning(IssueLink.__table__.c.id, sort_by_parameter_order=True)
 _REJECTED_ID = select(RejectedPage.__table__.c.id).where(RejectedPage.__table__.c.url == bindparam("url"))
 
 
