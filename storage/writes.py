@@ -105,20 +105,28 @@ def find_issue(
     keys = {url}
     if _identifies(canonical_url, host, listing_urls):
         keys.add(canonical_url)
-    # A row whose canonical is this URL is this issue, unless this URL is a home page or listing.
-    table = Issue.__table__
-    by_canonical = table.c.canonical_url.in_(keys) if _identifies(url, host, listing_urls) else table.c.url.in_(keys)
     # Ids and URLs first (a Core statement: most pages are new, and then no row is loaded at all). Core
     # statements do not autoflush: rows added in this session are written first, as an ORM query would.
     session.flush()
-    rows = session.execute(
-        select(table.c.id, table.c.url).where(or_(table.c.url.in_(keys), by_canonical)).order_by(table.c.id)
-        .with_for_update()
-    ).all()
+    # A row whose canonical is this URL is this issue, unless this URL is a home page or listing.
+    statement = _FIND_BY_URL_OR_CANONICAL if _identifies(url, host, listing_urls) else _FIND_BY_URL
+    rows = session.execute(statement, {"keys": sorted(keys)}).all()
     exact = [row for row in rows if row.url == url]
     same_site = [row for row in rows if urlsplit(row.url).hostname == host]
     found = (exact or same_site or [None])[0]
     return None if found is None else session.get(Issue, found.id)
+
+
+def _find_statement(*columns: str) -> Any:
+    """The stored rows (id, url) whose ``columns`` hold one of the ``keys``, locked, oldest first."""
+    table = Issue.__table__
+    keys = bindparam("keys", expanding=True)
+    return (select(table.c.id, table.c.url).where(or_(*(table.c[column].in_(keys) for column in columns)))
+            .order_by(table.c.id).with_for_update())
+
+
+_FIND_BY_URL = _find_statement("url")
+_FIND_BY_URL_OR_CANONICAL = _find_statement("url", "canonical_url")
 
 
 def upsert_issue(
