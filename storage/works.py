@@ -296,7 +296,8 @@ def index_issue(session: Session, issue: Issue, *, new: bool = False, force: boo
     the page unchanged), unless ``force``. ``new``: the row was just created (nothing to look up or
     undo). ``recheck`` also re-checks the issues whose paragraphs this issue made boilerplate (never
     recursively). ``page``: the body's paragraphs, shingles and signature computed beforehand for this
-    row's body (``PageChecks.fits``). Returns the matches found.
+    row's body (``PageChecks.fits``). Returns the matches found. ``issue`` may be a plain row: only its
+    ``id``, ``newsletter_id``, ``content_hash`` and ``body_text`` are read.
 
     The statements here run on every store, so they are Core statements on the session's connection
     (a tenth of the ORM's overhead), eight for a new issue.
@@ -352,9 +353,15 @@ def _recheck_holders(session: Session, newsletter_id: int, hashes: list[int], ex
         select(IssueLine.issue_id).where(IssueLine.newsletter_id == newsletter_id, IssueLine.line_hash.in_(hashes),
                                          IssueLine.issue_id != except_id).distinct()
     ).all()
+    if not holders:
+        return
+    # The four columns ``index_issue`` reads, as plain rows (not whole ORM rows with their pages: nothing
+    # of them is written here, and every pending change to them was flushed when they were stored).
+    rows = _sql(session, f"SELECT id, newsletter_id, content_hash, body_text FROM issues WHERE id IN "
+                         f"({_marks(holders)})", list(holders)).all()
+    by_id = {row.id: row for row in rows}
     for holder_id in holders:
-        holder = session.get(Issue, holder_id)
-        if holder is not None:
+        if (holder := by_id.get(holder_id)) is not None:
             index_issue(session, holder, force=True, recheck=False)
 
 
