@@ -71,7 +71,10 @@ MIN_WORDS = 40  # the crawl's MIN_ISSUE_WORDS
 #: Timed steps: (label, module, function name). Inclusive; the outermost call of a recursive one counts.
 STEPS = (
     ("upsert_issue (all of the issue's store)", "storage.recorder", "upsert_issue"),
+    ("  find_issue (the stored row, if any)", "storage.writes", "find_issue"),
+    ("  insert_or_get (issue and newsletter rows)", "storage.writes", "insert_or_get"),
     ("  gzip of the raw page", "storage.writes", "compress_html"),
+    ("  _insert_links (a new issue's links)", "storage.writes", "_insert_links"),
     ("  after_upsert (identity, aliases, copies)", "storage.writes.works", "after_upsert"),
     ("    index_issue (fingerprints, grouping)", "storage.works", "index_issue"),
     ("      _recheck_holders (boilerplate regroup)", "storage.works", "_recheck_holders"),

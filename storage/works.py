@@ -349,10 +349,9 @@ def index_issue(session: Session, issue: Issue, *, new: bool = False, force: boo
 
 def _recheck_holders(session: Session, newsletter_id: int, hashes: list[int], except_id: int) -> None:
     """Paragraphs just became boilerplate: the issues that hold them were compared with them in; again."""
-    holders = session.scalars(
-        select(IssueLine.issue_id).where(IssueLine.newsletter_id == newsletter_id, IssueLine.line_hash.in_(hashes),
-                                         IssueLine.issue_id != except_id).distinct()
-    ).all()
+    holders = _sql(session, f"SELECT DISTINCT issue_id FROM issue_lines WHERE newsletter_id = ? AND line_hash IN "
+                            f"({_marks(hashes)}) AND issue_id != ?", [newsletter_id, *hashes, except_id]).scalars()
+    holders = holders.all()
     if not holders:
         return
     # The four columns ``index_issue`` reads, as plain rows (not whole ORM rows with their pages: nothing
