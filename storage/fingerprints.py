@@ -23,6 +23,7 @@ Why these choices, all pure Python (no numpy, no extra dependency), ~1 ms for a 
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 import zlib
@@ -124,7 +125,9 @@ def band_keys(sig: array) -> list[int]:
 
 def estimated_jaccard(a: array, b: array) -> float:
     """Share of bins on which two signatures agree: an estimate of the Jaccard similarity (±0.03)."""
-    return sum(x == y for x, y in zip(a, b, strict=True)) / NUM_BINS
+    if len(a) != len(b):
+        raise ValueError(f"signatures of {len(a)} and {len(b)} bins")
+    return sum(map(operator.eq, a, b)) / NUM_BINS  # map: twice as fast as a generator, run per candidate
 
 
 @dataclass(frozen=True)

@@ -384,7 +384,8 @@ def index_issue(session: Session, issue: Issue, *, new: bool = False, force: boo
     else:
         _sql(session, "UPDATE issue_fingerprints SET content_hash = ?, newsletter_id = ?, shingles = ?, signature = ?, "
                       "line_hashes = ?, computed_at = ? WHERE issue_id = ?", values)
-    matches = _find_matches(session, issue.id, lines, shingles, sig, keys) if sig is not None else []
+    matches = _find_matches(session, issue.id, issue.body_text or "", lines, shingles, sig, keys) if sig is not None \
+        else []
     if keys:
         _sql(session, "INSERT INTO fingerprint_bands (band_key, issue_id) VALUES (?, ?)" + _ignore_conflicts(session),
              [(k, issue.id) for k in keys])
@@ -415,7 +416,7 @@ def _recheck_holders(session: Session, newsletter_id: int, hashes: list[int], ex
 
 
 def _find_matches(
-    session: Session, issue_id: int, lines: list[tuple[int, str]], shingles: set[int],
+    session: Session, issue_id: int, body: str, lines: list[tuple[int, str]], shingles: set[int],
     sig: Any, keys: list[int],
 ) -> list[Match]:
     """Stored issues that are near-duplicates of this one: LSH candidates, a signature pre-check, then
@@ -445,7 +446,8 @@ def _find_matches(
         other_body = other_body or ""
         similarity = compared.get(other_body)
         if similarity is None:
-            similarity = compared[other_body] = _compare_without_boilerplate(session, lines, _lines(other_body))
+            other_lines = lines if other_body == body else _lines(other_body)
+            similarity = compared[other_body] = _compare_without_boilerplate(session, lines, other_lines)
         if fp.is_near_duplicate(similarity):
             matches.append(Match(other_id, similarity))
     return sorted(matches, key=lambda m: -m.similarity.jaccard)
@@ -457,6 +459,10 @@ def _compare_without_boilerplate(session: Session, lines: list[tuple[int, str]],
     boilerplate = _boilerplate(session, {h for h, _ in lines} | {h for h, _ in other_lines})
     # Left out of both texts by their words, not only by whole paragraphs: a copy's sign-off with a
     # word changed is not the newsletter's paragraph any more, but still its boilerplate.
+    if other_lines == lines:  # the same body (a copy): its shingles once, compared with themselves
+        common = set().union(*(fp.shingles(text) for h, text in lines if h in boilerplate))
+        own = _content_shingles(lines, boilerplate) - common
+        return fp.compare(own, own)
     common = set().union(*(fp.shingles(text) for h, text in lines + other_lines if h in boilerplate))
     return fp.compare(_content_shingles(lines, boilerplate) - common,
                       _content_shingles(other_lines, boilerplate) - common)
