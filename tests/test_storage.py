@@ -292,3 +292,61 @@ def test_crawl_state_keeps_validators_counts_failures_and_moves_the_change_time(
     assert (gone["status"], gone["http_status"], gone["failure_count"], gone["etag"]) == ("gone", 404, 0, '"v2"')
     with archive.engine.connect() as connection:
         assert connection.execute(text("SELECT gone_at FROM issues WHERE url = :url"), {"url": url}).scalar()
+
+
+def test_one_batch_storing_a_url_twice_after_its_failure_keeps_one_row_with_the_last_links(archive: Archive) -> None:
+    """The crawl's writer commits several writes in one transaction: a failure, then the page, then the page
+    again with other links (a re-crawl in the same batch) must leave what three transactions would."""
+    from storage.recorder import CrawlRecorder, record_failure, save_issue
+
+    url = "https://letters.example/p/twice"
+    recorder = CrawlRecorder(archive.engine)
+
+    def store(body: str, links: list[tuple[str, str]]):
+        return lambda session: save_issue(
+            session, url=url, newsletter="Letters", newsletter_url="https://letters.example/",
+            raw_html=f"<html><body><p>{body}</p></body></html>", values=values(body), links=links,
+            check={"http_status": 200})
+
+    results = recorder.run_batch([
+        lambda session: record_failure(session, url=url, reason="http_503", detail="busy", http_status=503,
+                                       newsletter="Letters"),
+        store("first wording of the issue", [("https://a.example/", "A"), ("https://b.example/", "B")]),
+        store("second wording of the issue", [("https://c.example/", "C")]),
+    ])
+    assert not any(isinstance(result, Exception) for result in results), results
+    first, second = results[1], results[2]
+    assert first.created and not second.created and second.changed and first.issue_id == second.issue_id
+    stored = archive.get(url)
+    assert [x["url"] for x in stored["links"]] == ["https://c.example/"]
+    assert stored["body_text"] == "second wording of the issue"
+    with archive.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM rejected_pages")).scalar() == 0
+        assert connection.execute(text("SELECT count(*) FROM issue_revisions")).scalar() == 1
+        assert connection.execute(text("SELECT status, failure_count FROM crawl_state")).one() == ("stored", 0)
+
+
+def test_a_new_issue_row_holds_the_column_defaults_its_orm_object_reports(archive: Archive) -> None:
+    """``insert_or_get`` makes the ORM object from the values it wrote (no read back): the defaults it fills in
+    must be the ones stored."""
+    from sqlalchemy.orm import Session
+
+    from storage.models import Issue, Newsletter
+    from storage.upsert import insert_or_get
+
+    with Session(archive.engine) as session, session.begin():
+        newsletter, created = insert_or_get(session, Newsletter, {"name": "Defaults"}, {"home_url": None})
+        assert created and newsletter.id is not None
+        issue, created = insert_or_get(session, Issue, {"url": "https://letters.example/p/defaults"}, {
+            "newsletter_id": newsletter.id, "content_hash": "h", "extractor": "test", "extractor_version": "1"})
+        assert created
+        reported = {column.key: getattr(issue, column.key) for column in Issue.__table__.columns}
+        again, created = insert_or_get(session, Issue, {"url": "https://letters.example/p/defaults"}, {
+            "newsletter_id": newsletter.id, "content_hash": "other", "extractor": "x", "extractor_version": "2"})
+        assert again is issue and not created
+        issue_id = issue.id
+    with Session(archive.engine) as session:
+        stored = session.get(Issue, issue_id)
+        assert {column.key: getattr(stored, column.key) for column in Issue.__table__.columns} == reported
+    assert reported["platform"] == "generic" and reported["authors"] == [] and reported["access"] == "free"
+    assert reported["word_count"] == 0 and reported["body_text"] == "" and reported["first_seen_at"]
