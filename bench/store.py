@@ -22,11 +22,13 @@ What it does:
 By default all pages belong to one newsletter, as in the throughput benchmark's RSS crawl: each of the
 92 pages then has ~21 identical copies in the newsletter — the worst case of the duplicate grouping
 (every page joins a work; its paragraphs become the newsletter's boilerplate). ``--newsletter-per-page``
-gives each stored page its own newsletter: no boilerplate, no regrouping, so both figures are visible.
+gives each stored page its own newsletter: no paragraph becomes boilerplate, so every page is a cross-post
+of ~21 others and joins their work (the grouping's other worst case). ``--no-copies`` stores each distinct
+page at most once per archive (a fresh archive for every 91 pages): no duplicates at all, the store's floor.
 
 Run from the repository root::
 
-    .venv/bin/python bench/store.py [--pages 2000] [--newsletter-per-page] [--keep FILE] [--profile N]
+    .venv/bin/python bench/store.py [--pages 2000] [--newsletter-per-page] [--no-copies] [--keep FILE] [--profile N]
     .venv/bin/python bench/store.py --compare A.sqlite B.sqlite   # same content? (times ignored)
 
 ``--keep`` keeps the archive (to compare two versions of the code with ``--compare``: every table,
@@ -67,6 +69,7 @@ BASE_URL = "http://127.0.0.1:1"
 #: What the throughput benchmark's RSS feed names the newsletter (its <title> and <link>).
 NEWSLETTER, NEWSLETTER_URL = "Throughput benchmark", BASE_URL + "/"
 BATCH = 20  # the crawl's STORE_BATCH_SIZE
+Writes = list[Callable[..., Any]]
 MIN_WORDS = 40  # the crawl's MIN_ISSUE_WORDS
 #: Timed steps: (label, module, function name). Inclusive; the outermost call of a recursive one counts.
 STEPS = (
@@ -101,7 +104,7 @@ def extracted_pages(texts: list[str]) -> list[IssuePage | None]:
     return items
 
 
-def writes_for(items: list[IssuePage | None], count: int, newsletter_per_page: bool) -> list[Callable[..., Any]]:
+def writes_for(items: list[IssuePage | None], count: int, newsletter_per_page: bool) -> Writes:
     """The writer thread's writes for ``count`` pages, as ``StorePipeline.process_item`` builds them."""
     from pipelines.extract import page_hash
 
@@ -180,25 +183,29 @@ def _resolve(importlib: Any, dotted: str) -> Any:
     raise ImportError(dotted)
 
 
-def store(writes: list[Callable[..., Any]], database: Path, profile: int) -> tuple[float, float, StepTimers | None]:
-    """Store through ``run_batch`` in batches of ``BATCH``; (CPU seconds, wall seconds, step timers)."""
-    recorder = CrawlRecorder.open(f"sqlite:///{database}")
+def store(archives: list[tuple[Path, Writes]], profile: int) -> tuple[float, float, StepTimers | None]:
+    """Store each archive's writes through ``run_batch`` in batches of ``BATCH`` (opening the archive, which
+    creates its schema, is not counted); (CPU seconds, wall seconds, step timers)."""
     profiler = cProfile.Profile() if profile else None
     timers = None if profile else StepTimers()
-    try:
-        with timers or _nothing():
-            cpu, wall = time.process_time(), time.perf_counter()
-            if profiler:
-                profiler.enable()
-            for start in range(0, len(writes), BATCH):
-                for result in recorder.run_batch(writes[start:start + BATCH]):
-                    if isinstance(result, Exception):
-                        raise result
-            if profiler:
-                profiler.disable()
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    finally:
-        recorder.close()
+    cpu = wall = 0.0
+    for database, writes in archives:
+        recorder = CrawlRecorder.open(f"sqlite:///{database}")
+        try:
+            with timers or _nothing():
+                started_cpu, started_wall = time.process_time(), time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                for start in range(0, len(writes), BATCH):
+                    for result in recorder.run_batch(writes[start:start + BATCH]):
+                        if isinstance(result, Exception):
+                            raise result
+                if profiler:
+                    profiler.disable()
+                cpu += time.process_time() - started_cpu
+                wall += time.perf_counter() - started_wall
+        finally:
+            recorder.close()
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
     return cpu, wall, timers
@@ -242,10 +249,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=2000, help="pages to store (default 2000)")
     parser.add_argument("--newsletter-per-page", action="store_true",
                         help="every page in a newsletter of its own (no duplicate worst case)")
+    parser.add_argument("--no-copies", action="store_true",
+                        help="no page stored twice in one archive (the distinct pages, once per fresh archive)")
     parser.add_argument("--keep", type=Path, help="write the archive here (kept) instead of a temporary file")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print cProfile's top N functions")
     parser.add_argument("--compare", type=Path, nargs=2, metavar="ARCHIVE", help="compare two kept archives")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.keep and args.no_copies:
+        parser.error("--keep keeps one archive; --no-copies writes several")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,12 +275,17 @@ def main(argv: list[str] | None = None) -> int:
           f"prepared in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tomtalks-store-") as workdir:
-        database = args.keep or Path(workdir) / "archive.sqlite"
-        if database.exists():
-            database.unlink()
-        cpu, wall, timers = store(writes, database, args.profile)
+        if args.no_copies:  # each distinct page once per archive (writes cycle through them): as many as it takes
+            distinct = sum(item is not None for item in items)
+            archives = [(Path(workdir) / f"archive-{start}.sqlite", writes[start:start + distinct])
+                        for start in range(0, len(writes), distinct)]
+        else:
+            archives = [(args.keep or Path(workdir) / "archive.sqlite", writes)]
+            archives[0][0].unlink(missing_ok=True)
+        cpu, wall, timers = store(archives, args.profile)
     pages = len(writes)
-    variant = "a newsletter per page" if args.newsletter_per_page else "one newsletter"
+    variant = ("a newsletter per page" if args.newsletter_per_page else "one newsletter") + (
+        f", no copies: {len(archives)} archives" if args.no_copies else "")
     print(f"stored {pages} pages ({variant}) in batches of {BATCH}: {cpu * 1000 / pages:.2f} ms CPU per page "
           f"({cpu:.2f} s CPU, {wall:.2f} s wall); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if timers is not None:
