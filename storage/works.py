@@ -31,8 +31,9 @@ from __future__ import annotations
 import json
 from array import array
 from collections import namedtuple
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lxml import html as lxml_html
@@ -384,8 +385,9 @@ def index_issue(session: Session, issue: Issue, *, new: bool = False, force: boo
     else:
         _sql(session, "UPDATE issue_fingerprints SET content_hash = ?, newsletter_id = ?, shingles = ?, signature = ?, "
                       "line_hashes = ?, computed_at = ? WHERE issue_id = ?", values)
-    matches = _find_matches(session, issue.id, issue.body_text or "", lines, shingles, sig, keys) if sig is not None \
-        else []
+    # With no paragraph of this newsletter left out, ``shingles`` are the whole body's: the comparisons reuse them.
+    matches = _find_matches(session, issue.id, issue.body_text or "", lines, shingles, sig, keys,
+                            whole=None if boilerplate else shingles) if sig is not None else []
     if keys:
         _sql(session, "INSERT INTO fingerprint_bands (band_key, issue_id) VALUES (?, ?)" + _ignore_conflicts(session),
              [(k, issue.id) for k in keys])
@@ -417,10 +419,11 @@ def _recheck_holders(session: Session, newsletter_id: int, hashes: list[int], ex
 
 def _find_matches(
     session: Session, issue_id: int, body: str, lines: list[tuple[int, str]], shingles: set[int],
-    sig: Any, keys: list[int],
+    sig: Any, keys: list[int], *, whole: Set[int] | None = None,
 ) -> list[Match]:
     """Stored issues that are near-duplicates of this one: LSH candidates, a signature pre-check, then
-    an exact comparison without either newsletter's boilerplate."""
+    an exact comparison without either newsletter's boilerplate. ``whole``: the shingles of this whole
+    body, if known."""
     candidates = _sql(session, f"SELECT issue_id FROM fingerprint_bands WHERE band_key IN ({_marks(keys)}) "
                                f"AND issue_id != ? GROUP BY issue_id HAVING count(*) >= {fp.MIN_BAND_HITS}",
                       [*keys, issue_id]).scalars().all()
@@ -447,16 +450,20 @@ def _find_matches(
         similarity = compared.get(other_body)
         if similarity is None:
             other_lines = lines if other_body == body else _lines(other_body)
-            similarity = compared[other_body] = _compare_without_boilerplate(session, lines, other_lines)
+            similarity = compared[other_body] = _compare_without_boilerplate(session, lines, other_lines, whole)
         if fp.is_near_duplicate(similarity):
             matches.append(Match(other_id, similarity))
     return sorted(matches, key=lambda m: -m.similarity.jaccard)
 
 
-def _compare_without_boilerplate(session: Session, lines: list[tuple[int, str]],
-                                 other_lines: list[tuple[int, str]]) -> fp.Similarity:
-    """The exact similarity of two bodies, leaving out the paragraphs that are boilerplate in either."""
+def _compare_without_boilerplate(session: Session, lines: list[tuple[int, str]], other_lines: list[tuple[int, str]],
+                                 whole: Set[int] | None = None) -> fp.Similarity:
+    """The exact similarity of two bodies, leaving out the paragraphs that are boilerplate in either.
+    ``whole``: the shingles of the first whole body, if known (used when nothing is left out)."""
     boilerplate = _boilerplate(session, {h for h, _ in lines} | {h for h, _ in other_lines})
+    if not boilerplate:
+        own = whole if whole is not None else _content_shingles(lines, boilerplate)
+        return fp.compare(own, own if other_lines == lines else _content_shingles(other_lines, boilerplate))
     # Left out of both texts by their words, not only by whole paragraphs: a copy's sign-off with a
     # word changed is not the newsletter's paragraph any more, but still its boilerplate.
     if other_lines == lines:  # the same body (a copy): its shingles once, compared with themselves
@@ -545,6 +552,15 @@ def set_preferred_platforms(session: Session, platforms: list[str]) -> None:
         elect(session, work_id)
 
 
+@lru_cache(maxsize=4096)
+def _alias_url(url: str) -> str:
+    """``identity.alias_url``, remembered: ``elect`` normalises every member's declared URLs each time its
+    work changes (a work of twenty copies: forty URLs a store)."""
+    from tomtalks_scraper.extraction.identity import alias_url
+
+    return alias_url(url)
+
+
 def elect(session: Session, work_id: int) -> int | None:
     """Choose the work's primary copy and point the others to it.
 
@@ -554,15 +570,13 @@ def elect(session: Session, work_id: int) -> int | None:
     a platform's page before a generic page; the earliest published; the first stored. A farm copy
     in the work takes the primary's author and date.
     """
-    from tomtalks_scraper.extraction.identity import alias_url
-
     rows = _sql(session, "SELECT i.id, i.platform, i.access, i.published_at, i.first_seen_at, i.canonical_url, "
                          "i.copy_of, c.is_farm, c.likely_original_url FROM work_members m "
                          "JOIN issues i ON i.id = m.issue_id "
                          "LEFT JOIN issue_copies c ON c.issue_id = i.id WHERE m.work_id = ?", (work_id,)).all()
     if not rows:
         return None
-    declares = {r.id: {alias_url(u) for u in (r.canonical_url, r.likely_original_url) if u} for r in rows}
+    declares = {r.id: {_alias_url(u) for u in (r.canonical_url, r.likely_original_url) if u} for r in rows}
     urls, ids = sorted(set().union(*declares.values())), sorted(declares)
     owners = _sql(session, f"SELECT url, issue_id FROM issue_aliases WHERE url IN ({_marks(urls)}) "
                            f"AND issue_id IN ({_marks(ids)})", [*urls, *ids]).all() if urls else []
