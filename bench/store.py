@@ -97,7 +97,11 @@ def extracted_pages(texts: list[str]) -> list[IssuePage | None]:
                          newsletter=NEWSLETTER, newsletter_url=NEWSLETTER_URL, hints=DiscoveryHints(source="feed"),
                          source=BASE_URL + "/feed.xml")
         try:
-            item.extracted = extract_issue(text, url, hints=item.hints)
+            issue = item.extracted = extract_issue(text, url, hints=item.hints)
+            # What the worker computes the page checks from: the extraction, before validation disarms it.
+            item.copy_checks = {"canonical_url": issue.canonical_url, "platform": issue.platform,
+                                "author": issue.author, "body_text": issue.body_text,
+                                "links": [link.url for link in issue.links]}
             items.append(validate.process_item(item))
         except (ExtractionError, Rejected):
             items.append(None)
@@ -115,8 +119,7 @@ def writes_for(items: list[IssuePage | None], count: int, newsletter_per_page: b
             continue
         url = BASE_URL + page_path(index)
         issue = item.extracted
-        checks = page_checks(item.html, url, canonical_url=issue.canonical_url, platform=issue.platform,
-                             author=issue.author, body_text=issue.body_text, links=[link.url for link in issue.links])
+        checks = page_checks(item.html, url, **item.copy_checks)  # as pipelines/worker.py ``_page_checks``
         item.page_hash = page_hash(item.html)
         newsletter, home = (f"Newsletter {index}", f"http://n{index}.example/") if newsletter_per_page else (
             NEWSLETTER, NEWSLETTER_URL)
