@@ -186,8 +186,9 @@ def _resolve(importlib: Any, dotted: str) -> Any:
     raise ImportError(dotted)
 
 
-def store(archives: list[tuple[Path, Writes]], profile: int) -> tuple[float, float, StepTimers | None]:
-    """Store each archive's writes through ``run_batch`` in batches of ``BATCH`` (opening the archive, which
+def store(archives: list[tuple[Path, Writes]], profile: int,
+          batch: int = BATCH) -> tuple[float, float, StepTimers | None]:
+    """Store each archive's writes through ``run_batch`` in batches of ``batch`` (opening the archive, which
     creates its schema, is not counted); (CPU seconds, wall seconds, step timers)."""
     profiler = cProfile.Profile() if profile else None
     timers = None if profile else StepTimers()
@@ -199,8 +200,8 @@ def store(archives: list[tuple[Path, Writes]], profile: int) -> tuple[float, flo
                 started_cpu, started_wall = time.process_time(), time.perf_counter()
                 if profiler:
                     profiler.enable()
-                for start in range(0, len(writes), BATCH):
-                    for result in recorder.run_batch(writes[start:start + BATCH]):
+                for start in range(0, len(writes), batch):
+                    for result in recorder.run_batch(writes[start:start + batch]):
                         if isinstance(result, Exception):
                             raise result
                 if profiler:
@@ -252,6 +253,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=2000, help="pages to store (default 2000)")
     parser.add_argument("--newsletter-per-page", action="store_true",
                         help="every page in a newsletter of its own (no duplicate worst case)")
+    parser.add_argument("--batch", type=int, default=BATCH, help=f"writes per transaction (default {BATCH}, "
+                        "the crawl's STORE_BATCH_SIZE)")
     parser.add_argument("--no-copies", action="store_true",
                         help="no page stored twice in one archive (the distinct pages, once per fresh archive)")
     parser.add_argument("--keep", type=Path, help="write the archive here (kept) instead of a temporary file")
@@ -285,11 +288,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             archives = [(args.keep or Path(workdir) / "archive.sqlite", writes)]
             archives[0][0].unlink(missing_ok=True)
-        cpu, wall, timers = store(archives, args.profile)
+        cpu, wall, timers = store(archives, args.profile, args.batch)
     pages = len(writes)
     variant = ("a newsletter per page" if args.newsletter_per_page else "one newsletter") + (
         f", no copies: {len(archives)} archives" if args.no_copies else "")
-    print(f"stored {pages} pages ({variant}) in batches of {BATCH}: {cpu * 1000 / pages:.2f} ms CPU per page "
+    print(f"stored {pages} pages ({variant}) in batches of {args.batch}: {cpu * 1000 / pages:.2f} ms CPU per page "
           f"({cpu:.2f} s CPU, {wall:.2f} s wall); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if timers is not None:
         for label, *_ in STEPS:
