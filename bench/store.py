@@ -10,10 +10,10 @@ What it does:
 
 1. extracts the 92 pages of the article-extraction benchmark in ``../shared`` once (``extract_issue``,
    then the validate stage, as a crawl does), and computes each stored page's ``storage.page_checks``
-   for its own URL, as ``pipelines/worker.py`` ``_page_checks`` does (extracted values do not depend on
-   the URL, the page checks do);
+   for its own URL from the extraction before validation, as ``pipelines/worker.py`` ``_page_checks``
+   does (extracted values do not depend on the URL, the page checks do);
 2. stores N of them (cycling through the pages) under distinct URLs ``http://127.0.0.1:1/p/<i>.html``
-   into a fresh SQLite file, through ``CrawlRecorder.run_batch`` in batches of 20 built with
+   into a fresh SQLite file, through ``CrawlRecorder.run_batch`` in batches of 20 (``--batch``) built with
    ``pipelines.store`` (``save_issue``, ``issue_values``, ``check_values``), as the crawl's writer thread does;
 3. reports ``time.process_time`` per stored page, overall and per step (inclusive timers around the
    functions named below, so the steps overlap: ``index_issue`` is inside ``after_upsert``, which is
@@ -28,7 +28,8 @@ page at most once per archive (a fresh archive for every 91 pages): no duplicate
 
 Run from the repository root::
 
-    .venv/bin/python bench/store.py [--pages 2000] [--newsletter-per-page] [--no-copies] [--keep FILE] [--profile N]
+    .venv/bin/python bench/store.py [--pages 2000] [--newsletter-per-page] [--no-copies] [--batch 20]
+                                    [--keep FILE] [--profile N]
     .venv/bin/python bench/store.py --compare A.sqlite B.sqlite   # same content? (times ignored)
 
 ``--keep`` keeps the archive (to compare two versions of the code with ``--compare``: every table,
