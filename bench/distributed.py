@@ -112,7 +112,8 @@ def run(workers: int, issues: int, redis: str, host_delay: float, folder: Path, 
             time.sleep(0.1)
         took = last_change - began  # seed → last issue stored
         issue_times = [t for t, path in site.log if path.startswith(("/issues/", "/p/"))]
-        fetched = max(site.requests.values())
+        # issue pages only: robots.txt and the listing are fetched by each worker, as they should be
+        fetched = max((n for path, n in site.requests.items() if path.startswith(("/issues/", "/p/"))), default=0)
     return {"workers": workers, "seconds": round(took, 2), "issues_stored": stored(db),
             "issues_per_s": round(stored(db) / took, 1), "max_fetches_of_a_page": fetched,
             "max_requests_in_1s": max_rate([t for t, _ in site.log]),
