@@ -26,6 +26,8 @@ from collections import defaultdict
 
 from lxml import html as lxml_html
 
+from tomtalks_scraper.platforms.base import remove_element
+
 #: Share of the page's prose the element we step into must hold.
 SHARE = 0.8
 #: A sibling off the path holding this share of the prose is kept whole.
@@ -61,7 +63,7 @@ def cut_to_content(tree: lxml_html.HtmlElement) -> bool:
             return removed
         for child in children:
             if child is not best and shares.get(child, 0) < KEEP_SIBLING * total:
-                _remove_keeping_tail(child)
+                remove_element(child)
                 removed = True
         node = best
 
@@ -81,8 +83,6 @@ def _prose_shares(body: lxml_html.HtmlElement) -> tuple[dict[lxml_html.HtmlEleme
             ancestors.append(ancestor)
             if ancestor is body:
                 break
-        else:
-            continue  # not under <body> after all
         if not ancestors or ancestors[-1] is not body:
             continue  # inside a nav or footer
         total += length
@@ -105,14 +105,3 @@ def _inline_text(element: lxml_html.HtmlElement) -> str:
         parts.append(child.tail or "")
     return " ".join(parts)
 
-
-def _remove_keeping_tail(element: lxml_html.HtmlElement) -> None:
-    """Remove ``element`` but keep the text that follows it (its ``tail``) in the parent."""
-    parent = element.getparent()
-    if element.tail and element.tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
