@@ -461,18 +461,16 @@ def _compare_without_boilerplate(session: Session, lines: list[tuple[int, str]],
     """The exact similarity of two bodies, leaving out the paragraphs that are boilerplate in either.
     ``whole``: the shingles of the first whole body, if known (used when nothing is left out)."""
     boilerplate = _boilerplate(session, {h for h, _ in lines} | {h for h, _ in other_lines})
+    same = other_lines == lines  # the same body (a copy): its shingles once, compared with themselves
     if not boilerplate:
         own = whole if whole is not None else _content_shingles(lines, boilerplate)
-        return fp.compare(own, own if other_lines == lines else _content_shingles(other_lines, boilerplate))
+        return fp.compare(own, own if same else _content_shingles(other_lines, boilerplate))
     # Left out of both texts by their words, not only by whole paragraphs: a copy's sign-off with a
     # word changed is not the newsletter's paragraph any more, but still its boilerplate.
-    if other_lines == lines:  # the same body (a copy): its shingles once, compared with themselves
-        common = set().union(*(fp.shingles(text) for h, text in lines if h in boilerplate))
-        own = _content_shingles(lines, boilerplate) - common
-        return fp.compare(own, own)
-    common = set().union(*(fp.shingles(text) for h, text in lines + other_lines if h in boilerplate))
-    return fp.compare(_content_shingles(lines, boilerplate) - common,
-                      _content_shingles(other_lines, boilerplate) - common)
+    both = lines if same else lines + other_lines
+    common = set().union(*(fp.shingles(text) for h, text in both if h in boilerplate))
+    own = _content_shingles(lines, boilerplate) - common
+    return fp.compare(own, own if same else _content_shingles(other_lines, boilerplate) - common)
 
 
 def regroup(session: Session, issue_id: int, matches: list[Match]) -> None:
