@@ -130,10 +130,13 @@ def run_extraction(task: ExtractTask) -> ExtractOutcome:
     global _pages
     from tomtalks_scraper.extraction.issue import ExtractionError, extract_issue
 
+    readings: list[Any] = []
     try:
         issue = extract_issue(task.html, task.url, hints=task.hints, platform=task.platform,
-                              content_language=task.content_language)
-        outcome = ExtractOutcome(issue, checks=_page_checks(task, issue))
+                              content_language=task.content_language,
+                              read_raw_page=lambda tree, platform, canonical: readings.append(
+                                  _read_page(task, tree, platform, canonical)))
+        outcome = ExtractOutcome(issue, checks=_page_checks(task, issue, readings[0] if readings else None))
     except ExtractionError as error:
         outcome = ExtractOutcome(None, UNREADABLE, str(error))
     except Exception as error:  # noqa: BLE001 - one bad page must be recorded, never lost or fatal
@@ -145,15 +148,27 @@ def run_extraction(task: ExtractTask) -> ExtractOutcome:
     return _with_memory(outcome)
 
 
-def _page_checks(task: ExtractTask, issue: Any) -> object | None:
+def _read_page(task: ExtractTask, tree: Any, platform: str, canonical_url: str | None) -> object | None:
+    """The copy checks' reading of the raw page, from the tree extraction parsed (before pre-cleaning)."""
+    from storage.page_checks import read_page
+
+    try:
+        return read_page(task.html, tree, task.url, canonical_url=canonical_url, platform=platform)
+    except Exception:  # noqa: BLE001 - an optimisation only: page_checks parses the page itself
+        logger.debug("Raw page not read for the copy checks of %s", task.url, exc_info=True)
+        return None
+
+
+def _page_checks(task: ExtractTask, issue: Any, reading: object | None) -> object | None:
     """The page-only part of the store's copy checks, here where the page is already in memory: it costs
-    ~5 ms of CPU a page, which would otherwise run in the crawl process next to the reactor. On any error
+    ~3 ms of CPU a page, which would otherwise run in the crawl process next to the reactor. On any error
     the store computes them itself (and records what goes wrong there, as it always did)."""
     from storage.page_checks import page_checks
 
     try:
         return page_checks(task.html, task.url, canonical_url=issue.canonical_url, platform=issue.platform,
-                           author=issue.author, body_text=issue.body_text, links=[link.url for link in issue.links])
+                           author=issue.author, body_text=issue.body_text, links=[link.url for link in issue.links],
+                           reading=reading)
     except Exception:  # noqa: BLE001 - an optimisation only: the store has the page and computes them
         logger.debug("Copy checks not precomputed for %s", task.url, exc_info=True)
         return None

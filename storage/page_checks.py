@@ -18,6 +18,7 @@ the page as before. The same functions compute both ways, so the results are the
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from array import array
 from dataclasses import dataclass
@@ -56,14 +57,43 @@ def body_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", errors="surrogatepass"), digest_size=16).hexdigest()
 
 
+#: An XML declaration: lxml refuses to parse text that starts with one naming an encoding.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+
 def parse_page(raw_html: str | None) -> lxml_html.HtmlElement | None:
     """The raw page as the copy checks read it; None when it is empty or not markup."""
     if not raw_html or not raw_html.strip():
         return None
     try:
-        return lxml_html.document_fromstring(raw_html)
+        return lxml_html.document_fromstring(_XML_DECLARATION.sub("", raw_html, count=1))
     except (etree.ParserError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """What the copy checks read from the parsed raw page alone: its identity and its copy signals.
+
+    Taken where the page is already parsed (the extraction worker, before pre-cleaning cuts the tree):
+    the checks then need no parse of their own.
+    """
+
+    url: str
+    canonical_url: str | None
+    platform: str
+    identity: Any  # tomtalks_scraper.extraction.identity.Identity
+    signals: Any  # tomtalks_scraper.extraction.copies.PageSignals; None when the page does not parse
+
+
+def read_page(raw_html: str, tree: lxml_html.HtmlElement | None, url: str, *, canonical_url: str | None,
+              platform: str) -> PageReading:
+    """The page-reading half of ``page_checks``; ``tree``: ``raw_html`` parsed (None: it does not parse)."""
+    from tomtalks_scraper.extraction.copies import page_signals
+    from tomtalks_scraper.extraction.identity import identify
+
+    identity = identify(url, canonical_url, platform, raw_html, tree)
+    return PageReading(url, canonical_url, platform, identity, None if tree is None else page_signals(tree, url, platform))
 
 
 def body_lines(text: str) -> list[tuple[int, str]]:
@@ -82,15 +112,19 @@ def content_shingles(lines: list[tuple[int, str]], boilerplate: set[int]) -> set
 
 
 def page_checks(raw_html: str, url: str, *, canonical_url: str | None, platform: str, author: str | None,
-                body_text: str, links: list[str]) -> PageChecks:
-    """Everything ``storage.works.after_upsert`` reads from the page alone, for the issue extracted from it."""
-    from tomtalks_scraper.extraction.copies import copy_evidence
-    from tomtalks_scraper.extraction.identity import identify
+                body_text: str, links: list[str], reading: PageReading | None = None) -> PageChecks:
+    """Everything ``storage.works.after_upsert`` reads from the page alone, for the issue extracted from it.
 
-    tree = parse_page(raw_html)
-    identity = identify(url, canonical_url, platform, raw_html, tree)
-    evidence = None if tree is None else copy_evidence(tree, url, platform, body_text, author, links)
+    ``reading``: ``read_page``'s result for this page, URL, canonical URL and platform, when the caller
+    had the page parsed; otherwise the page is parsed here.
+    """
+    from tomtalks_scraper.extraction.copies import copy_evidence
+
+    if reading is None or (reading.url, reading.canonical_url, reading.platform) != (url, canonical_url, platform):
+        reading = read_page(raw_html, parse_page(raw_html), url, canonical_url=canonical_url, platform=platform)
+    evidence = None if reading.signals is None else copy_evidence(reading.signals, url, platform, body_text, author,
+                                                                   links)
     lines = body_lines(body_text)
     shingles = content_shingles(lines, set())
-    return PageChecks(url, canonical_url, platform, author, body_digest(body_text), tuple(links), identity, evidence,
-                      lines, frozenset(shingles), fp.signature(shingles))
+    return PageChecks(url, canonical_url, platform, author, body_digest(body_text), tuple(links), reading.identity,
+                      evidence, lines, frozenset(shingles), fp.signature(shingles))

@@ -302,6 +302,26 @@ def _store_all(database: Path, pages: list[tuple[str, str]], *, precomputed: boo
         recorder.close()
 
 
+def test_the_worker_reads_the_copy_checks_from_the_tree_it_parsed_for_extraction(shared: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The raw page is parsed once per page (~1 ms): the copy checks read extraction's tree before
+    pre-cleaning cuts it. A reading taken for another canonical URL or platform is not reused."""
+    from pipelines.worker import ExtractTask, run_extraction
+    from storage import page_checks
+
+    html = next((shared / "corpus" / "seed").glob("*.html")).read_text("utf-8", errors="replace")
+    url = "https://letters.example/p/seed"
+    expected = run_extraction(ExtractTask(html, url, None, None, None)).checks
+    parses = []
+    monkeypatch.setattr(page_checks, "parse_page", lambda raw: parses.append(raw) or None)
+    outcome = run_extraction(ExtractTask(html, url, None, None, None))
+    assert parses == [] and outcome.checks == expected and outcome.checks.evidence.is_copy
+    reading = page_checks.read_page(html, None, url, canonical_url="https://elsewhere.example/", platform="generic")
+    page_checks.page_checks(html, url, canonical_url=None, platform="generic", author=None, body_text="Words.",
+                            links=[], reading=reading)
+    assert parses == [html]
+
+
 def test_copy_checks_computed_in_the_worker_store_what_the_store_computes(shared: Path, tmp_path: Path) -> None:
     """Identity, aliases, farm evidence, fingerprints, works: the same rows whether the extraction worker
     computed the page-only part or the store did, and whether or not the precomputed part fits the row."""

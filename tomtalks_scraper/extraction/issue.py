@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -170,12 +171,16 @@ def extract_issue(
     hints: DiscoveryHints | None = None,
     platform: str | None = None,
     content_language: str | None = None,
+    read_raw_page: Callable[[lxml_html.HtmlElement, str, str | None], None] | None = None,
 ) -> ExtractedIssue:
     """Extract one issue from a page.
 
     Metadata priority: the platform adapter's data (which starts from JSON-LD, then
     OpenGraph / meta, then visible ``<time>``) → what discovery saw (feed entry, sitemap) →
     trafilatura's guesses for title and author only. Dates never come from guessing.
+
+    ``read_raw_page(tree, platform, canonical_url)`` is called with the parsed page before pre-cleaning
+    changes it, for work that reads the raw page too (the copy checks) and need not parse it again.
     """
     hints = hints or DiscoveryHints()
     tree = parse_html(html)
@@ -186,6 +191,8 @@ def extract_issue(
         access = hints.access  # the listing knew the post is gated although the page shows no sign of it
     h1 = tree.xpath("string(//h1[1])")
     html_title = tree.xpath("string(//title[1])")
+    if read_raw_page is not None:
+        read_raw_page(tree, adapter.name, meta.canonical_url)
     cleaned = adapter.preclean(tree)
     if cleaned.get(CUT_MARKER) != "1":  # no body selector matched: cut to the prose before trafilatura
         cut_to_content(cleaned)
