@@ -93,7 +93,8 @@ def read_page(raw_html: str, tree: lxml_html.HtmlElement | None, url: str, *, ca
     from tomtalks_scraper.extraction.identity import identify
 
     identity = identify(url, canonical_url, platform, raw_html, tree)
-    return PageReading(url, canonical_url, platform, identity, None if tree is None else page_signals(tree, url, platform))
+    signals = None if tree is None else page_signals(tree, url, platform)
+    return PageReading(url, canonical_url, platform, identity, signals)
 
 
 def body_lines(text: str) -> list[tuple[int, str]]:
