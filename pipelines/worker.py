@@ -134,8 +134,7 @@ def run_extraction(task: ExtractTask) -> ExtractOutcome:
     try:
         issue = extract_issue(task.html, task.url, hints=task.hints, platform=task.platform,
                               content_language=task.content_language,
-                              read_raw_page=lambda tree, platform, canonical: readings.append(
-                                  _read_page(task, tree, platform, canonical)))
+                              read_raw_page=lambda *page: readings.append(_read_page(task, *page)))
         outcome = ExtractOutcome(issue, checks=_page_checks(task, issue, readings[0] if readings else None))
     except ExtractionError as error:
         outcome = ExtractOutcome(None, UNREADABLE, str(error))
@@ -148,12 +147,12 @@ def run_extraction(task: ExtractTask) -> ExtractOutcome:
     return _with_memory(outcome)
 
 
-def _read_page(task: ExtractTask, tree: Any, platform: str, canonical_url: str | None) -> object | None:
+def _read_page(task: ExtractTask, tree: Any, platform: str, canonical_url: str | None, names: Any) -> object | None:
     """The copy checks' reading of the raw page, from the tree extraction parsed (before pre-cleaning)."""
     from storage.page_checks import read_page
 
     try:
-        return read_page(task.html, tree, task.url, canonical_url=canonical_url, platform=platform)
+        return read_page(task.html, tree, task.url, canonical_url=canonical_url, platform=platform, names=names)
     except Exception:  # noqa: BLE001 - an optimisation only: page_checks parses the page itself
         logger.debug("Raw page not read for the copy checks of %s", task.url, exc_info=True)
         return None

@@ -87,13 +87,14 @@ class PageReading:
 
 
 def read_page(raw_html: str, tree: lxml_html.HtmlElement | None, url: str, *, canonical_url: str | None,
-              platform: str) -> PageReading:
-    """The page-reading half of ``page_checks``; ``tree``: ``raw_html`` parsed (None: it does not parse)."""
+              platform: str, names: Any = None) -> PageReading:
+    """The page-reading half of ``page_checks``; ``tree``: ``raw_html`` parsed (None: it does not parse);
+    ``names``: its ids and classes (``tomtalks_scraper.platforms.page_names.PageNames``), if read already."""
     from tomtalks_scraper.extraction.copies import page_signals
     from tomtalks_scraper.extraction.identity import identify
 
     identity = identify(url, canonical_url, platform, raw_html, tree)
-    signals = None if tree is None else page_signals(tree, url, platform)
+    signals = None if tree is None else page_signals(tree, url, platform, names)
     return PageReading(url, canonical_url, platform, identity, signals)
 
 

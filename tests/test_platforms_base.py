@@ -364,3 +364,20 @@ def test_the_name_index_never_hides_a_marker_that_matches() -> None:
                     matched += 1
                     assert names.may_match(selector), (path.name, selector)
     assert matched > 20  # the check saw real matches, not only absences
+
+
+def test_pre_cleaning_with_the_names_read_before_it_cleans_as_it_would_alone() -> None:
+    """``extract_issue`` reads the page's ids and classes once, before detection, and pre-cleaning
+    reuses them: on every fixture and corpus page, with every adapter, the cleaned page is the same as
+    when pre-cleaning reads them itself (an adapter step that added an id or class would break this)."""
+    from lxml import etree
+
+    from tomtalks_scraper.platforms.page_names import PageNames
+
+    for path in _fixture_and_corpus_pages():
+        text = path.read_bytes().decode("utf-8", "replace")
+        for adapter in all_adapters().values():
+            alone = adapter.preclean(parse(text))
+            before = parse(text)
+            shared = adapter.preclean(before, PageNames.of(before))
+            assert etree.tostring(shared) == etree.tostring(alone), (path.name, adapter.name)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from lxml import html as lxml_html
 
 from tomtalks_scraper.extraction.metadata import clean_text
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import host_of, same_site
 
 COPY_THRESHOLD = 3.0
@@ -219,13 +220,15 @@ def _tracking_links(tree: lxml_html.HtmlElement, page_platform: str) -> list[Sig
     return []
 
 
-def _pasted_markup(tree: lxml_html.HtmlElement, page_platform: str) -> list[Signal]:
+def _pasted_markup(tree: lxml_html.HtmlElement, page_platform: str, names: PageNames | None) -> list[Signal]:
+    """A platform's body markup in a generic page. ``names``: the page's ids and classes, which tell
+    without a walk of the page that most selectors cannot match (``platforms.page_names``)."""
     if page_platform != "generic":
         return []
     from tomtalks_scraper.platforms.base import css
 
     for selector in _PASTED_MARKUP:
-        if css(selector)(tree):
+        if (names is None or names.may_match(selector)) and css(selector)(tree):
             return [Signal("pasted_platform_markup", 1.0, f"a platform's body markup ({selector}) in a generic page")]
     return []
 
@@ -288,8 +291,9 @@ class PageSignals:
     elsewhere: str | None  # the original a canonical link on another site names
 
 
-def page_signals(tree: lxml_html.HtmlElement, url: str, platform: str) -> PageSignals:
-    """Everything ``copy_evidence`` reads from the raw page itself (``tree``, unchanged by pre-cleaning)."""
+def page_signals(tree: lxml_html.HtmlElement, url: str, platform: str, names: PageNames | None = None) -> PageSignals:
+    """Everything ``copy_evidence`` reads from the raw page itself (``tree``, unchanged by pre-cleaning).
+    ``names``: the ids and classes of ``tree``, when the caller has read them."""
     host = host_of(url)
     canonical_signals, elsewhere = _canonical(tree, url, platform)
     if platform != "generic":
@@ -302,7 +306,7 @@ def page_signals(tree: lxml_html.HtmlElement, url: str, platform: str) -> PageSi
     signals += _spam_author_block(tree)
     signals += _hotlinked_images(tree, platform, host)
     signals += _tracking_links(tree, platform)
-    signals += _pasted_markup(tree, platform)
+    signals += _pasted_markup(tree, platform, names)
     signals += _seo_title(tree)
     return PageSignals(signals, elsewhere)
 

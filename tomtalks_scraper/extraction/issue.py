@@ -27,6 +27,7 @@ from tomtalks_scraper.extraction.titles import choose_title
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms import all_adapters, detect_platform, get_adapter
 from tomtalks_scraper.platforms.base import CUT_MARKER
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import host_of
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -171,7 +172,7 @@ def extract_issue(
     hints: DiscoveryHints | None = None,
     platform: str | None = None,
     content_language: str | None = None,
-    read_raw_page: Callable[[lxml_html.HtmlElement, str, str | None], None] | None = None,
+    read_raw_page: Callable[[lxml_html.HtmlElement, str, str | None, PageNames], None] | None = None,
 ) -> ExtractedIssue:
     """Extract one issue from a page.
 
@@ -179,12 +180,14 @@ def extract_issue(
     OpenGraph / meta, then visible ``<time>``) → what discovery saw (feed entry, sitemap) →
     trafilatura's guesses for title and author only. Dates never come from guessing.
 
-    ``read_raw_page(tree, platform, canonical_url)`` is called with the parsed page before pre-cleaning
-    changes it, for work that reads the raw page too (the copy checks) and need not parse it again.
+    ``read_raw_page(tree, platform, canonical_url, names)`` is called with the parsed page (and its ids
+    and classes) before pre-cleaning changes it, for work that reads the raw page too (the copy checks)
+    and need not parse it again.
     """
     hints = hints or DiscoveryHints()
     tree = parse_html(html)
-    adapter = get_adapter(platform) if platform else detect_platform(url, tree)
+    names = PageNames.of(tree)  # read once: detection, pre-cleaning and the copy checks skip selectors by them
+    adapter = get_adapter(platform) if platform else detect_platform(url, tree, names)
     meta = adapter.metadata(tree, url)
     access = adapter.access(tree, meta)
     if access == "free" and hints.access and hints.access != "free":
@@ -192,8 +195,8 @@ def extract_issue(
     h1 = tree.xpath("string(//h1[1])")
     html_title = tree.xpath("string(//title[1])")
     if read_raw_page is not None:
-        read_raw_page(tree, adapter.name, meta.canonical_url)
-    cleaned = adapter.preclean(tree)
+        read_raw_page(tree, adapter.name, meta.canonical_url, names)
+    cleaned = adapter.preclean(tree, names)
     if cleaned.get(CUT_MARKER) != "1":  # no body selector matched: cut to the prose before trafilatura
         cut_to_content(cleaned)
     _absolute_links(cleaned, url)  # after the adapter's own repairs of lazy images and wrapped links

@@ -43,14 +43,16 @@ def get_adapter(name: str | None) -> PlatformAdapter:
     return adapters[key]
 
 
-def detect_platform(url: str, tree: lxml_html.HtmlElement | None = None) -> PlatformAdapter:
-    """The adapter for a page: by URL first (cheap), then by page markers (custom domains)."""
+def detect_platform(url: str, tree: lxml_html.HtmlElement | None = None,
+                    names: PageNames | None = None) -> PlatformAdapter:
+    """The adapter for a page: by URL first (cheap), then by page markers (custom domains).
+    ``names``: the ids and classes of ``tree``, when the caller has read them."""
     specific = [a for name, a in all_adapters().items() if name != GENERIC]
     for adapter in specific:
         if adapter.matches_url(url):
             return adapter
     if tree is not None:
-        names = PageNames.of(tree)
+        names = names or PageNames.of(tree)
         for adapter in specific:
             if adapter.matches_page(tree, names):
                 return adapter

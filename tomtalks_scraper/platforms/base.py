@@ -295,13 +295,16 @@ class PlatformAdapter:
             raise ValueError(f"{self.name}: no reader for listings of kind {listing.kind!r}")
         return reader(listing, body, url)
 
-    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    def preclean(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> lxml_html.HtmlElement:
         """Drop platform chrome, then cut the page down to the body when a body selector matches.
 
         Mutates and returns ``tree`` (callers parse a fresh tree per page). When no selector
-        matches, the whole cleaned page goes to trafilatura, which finds the body itself.
+        matches, the whole cleaned page goes to trafilatura, which finds the body itself. ``names``:
+        the page's ids and classes as parsed (``extract_issue`` reads them once for detection and
+        for this). Adapters' own steps before this one remove, move or rename elements and never add an
+        id or class, so the names stay a superset of the page's, which at most runs a selector more.
         """
-        names = PageNames.of(tree)  # selectors naming an id or class the page lacks are not run
+        names = names or PageNames.of(tree)  # selectors naming an id or class the page lacks are not run
         for selector in self.boilerplate:
             if names.may_match(selector):
                 for element in css(selector)(tree):

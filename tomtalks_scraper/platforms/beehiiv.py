@@ -40,6 +40,7 @@ from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, newsletter_from_email, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, text_of
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import join_url
 
 #: A post URL: ``/p/<slug>`` (with an optional trailing slash).
@@ -116,13 +117,13 @@ class BeehiivAdapter(PlatformAdapter):
 
     # Pre-clean ---------------------------------------------------------------------------------
 
-    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    def preclean(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> lxml_html.HtmlElement:
         """Cut the poll-and-after tail and the referral boxes out of the body, then the shared steps."""
         container = next((found[0] for s in self.body_selectors if (found := css(s)(tree))), None)
         if container is not None:
             _drop_referral_boxes(container)
             _cut_tail(container)
-        return super().preclean(tree)
+        return super().preclean(tree, names)
 
     # Discovery ---------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from tomtalks_scraper.extraction.dates import to_utc_iso
 from tomtalks_scraper.extraction.metadata import PageMetadata, clean_text, read_page_metadata
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import FREE, LOGIN_WALL, PlatformAdapter, css, text_of
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import clean_link, join_url
 
 #: Listing kinds read by this adapter (``parse_listing``).
@@ -333,7 +334,7 @@ class LinkedInAdapter(PlatformAdapter):
 
     # Pre-clean ---------------------------------------------------------------------------------
 
-    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    def preclean(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> lxml_html.HtmlElement:
         """Drop the chrome and cut to the body, repairing what trafilatura would lose (lazy images,
         links, one-paragraph blocks, emphasis). A sign-in wall has no body: nothing is kept.
 
@@ -348,7 +349,7 @@ class LinkedInAdapter(PlatformAdapter):
             # trafilatura 2.3.1 drops a link whose text is wrapped in <strong>/<em> when the
             # paragraph opens with formatting (LinkedIn's "<strong>…</strong><a><strong>…"): keep the link.
             etree.strip_tags(anchor, "strong", "b", "em", "i", "u", "span")
-        document = super().preclean(tree)
+        document = super().preclean(tree, names)
         _flatten_text_blocks(document)
         return document
 

@@ -35,6 +35,7 @@ from tomtalks_scraper.discovery.listings import ARCHIVE, FEED, FoundIssue, Listi
 from tomtalks_scraper.extraction.metadata import clean_text
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, remove_element, text_of
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import join_url
 
 #: One line of the archive index: "03/30/2023 - " before the campaign's link.
@@ -83,7 +84,7 @@ class MailchimpAdapter(PlatformAdapter):
         ".mcnFollowBlock",
     )
 
-    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    def preclean(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> lxml_html.HtmlElement:
         """Drop Mailchimp's chrome lines wherever a custom template put them, then the shared steps.
 
         Templates are tables, so the shared heading rule (which removes the enclosing div/section)
@@ -93,7 +94,7 @@ class MailchimpAdapter(PlatformAdapter):
             text = text_of(element)
             if element.getparent() is not None and len(text) <= _CHROME_MAX_CHARS and _CHROME.fullmatch(text):
                 remove_element(element)
-        document = super().preclean(tree)
+        document = super().preclean(tree, names)
         _unwrap_layout_tables(document)
         _divs_to_paragraphs(document)
         return document

@@ -60,6 +60,7 @@ from tomtalks_scraper.platforms.base import (
     remove_element,
     text_of,
 )
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import join_url
 
 #: Hosts Medium serves stories from (custom domains are recognised by page markers instead).
@@ -368,7 +369,7 @@ class MediumAdapter(PlatformAdapter):
 
     # Body ----------------------------------------------------------------------------------------
 
-    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    def preclean(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> lxml_html.HtmlElement:
         """Drop the chrome only its text identifies (labels, meter banner, byline), then the rest.
 
         Image captions become paragraphs: on Medium the author writes them as part of the story (an
@@ -380,7 +381,7 @@ class MediumAdapter(PlatformAdapter):
         self._remove_bylines(tree)
         self._remove_title_heading(tree)
         self._promote_noscript_images(tree)
-        return super().preclean(tree)
+        return super().preclean(tree, names)
 
     @staticmethod
     def _remove_labels(tree: lxml_html.HtmlElement) -> None:

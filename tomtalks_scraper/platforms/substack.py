@@ -337,7 +337,7 @@ class SubstackAdapter(PlatformAdapter):
             target = f"https://{match.group(1)}.substack.com/p/{match.group(2)}"
         return _without_params(target, {"token"}) if target else url
 
-    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    def preclean(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> lxml_html.HtmlElement:
         """Prepare the page for trafilatura, then cut it to the body.
 
         * email click links are unwrapped in place, so the stored Markdown and HTML hold real targets;
@@ -360,7 +360,7 @@ class SubstackAdapter(PlatformAdapter):
             caption.tag = "p"
         self._plain_footnote_numbers(tree)
         self._tweets_as_quotes(tree)
-        return super().preclean(tree)
+        return super().preclean(tree, names)
 
     @staticmethod
     def _tweets_as_quotes(tree: lxml_html.HtmlElement) -> None:

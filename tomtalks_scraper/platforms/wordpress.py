@@ -47,6 +47,7 @@ from tomtalks_scraper.extraction.metadata import (
 )
 from tomtalks_scraper.items import DiscoveryHints
 from tomtalks_scraper.platforms.base import PlatformAdapter, css, remove_element, text_of
+from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import host_of, join_url
 
 #: Posts per REST API page: the most core allows (``per_page`` above 100 is a 400 error).
@@ -166,7 +167,7 @@ class WordPressAdapter(PlatformAdapter):
         meta.newsletter = meta.newsletter or meta.site_name
         return meta
 
-    def preclean(self, tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
+    def preclean(self, tree: lxml_html.HtmlElement, names: PageNames | None = None) -> lxml_html.HtmlElement:
         """Button groups are content as often as chrome: those asking to subscribe go, the others
         become a plain paragraph of links (trafilatura drops anything classed as a button). Footnote
         buttons are put back in their sentence (``_inline_footnote_buttons``)."""
@@ -181,7 +182,7 @@ class WordPressAdapter(PlatformAdapter):
                 link.text, link.tail = text_of(anchor), " "
             paragraph.tail = group.tail
             group.getparent().replace(group, paragraph)
-        return super().preclean(tree)
+        return super().preclean(tree, names)
 
     # Discovery -----------------------------------------------------------------------------------
 
