@@ -175,3 +175,33 @@ def test_extract_issue_on_raw_control_characters() -> None:
                           "</article></body></html>", "https://www.linkedin.com/pulse/x", platform="linkedin")
     assert "Text here and there." in " ".join(issue.body_text.split())
     assert not any(ord(c) < 32 and c not in "\t\n\r" for c in issue.body_text + issue.body_markdown + issue.body_html)
+
+
+#: Bytes that make the characters ``xml_safe`` removes, mixed with text, invalid UTF-8 and Latin bytes.
+PAGE_BYTES = st.lists(st.sampled_from([b"<p>caf\xc3\xa9 ", b"\x07", b"\x0c", b"\x00", b"\t\n\r", b"\xef\xbf\xbe",
+                                       b"\xef\xbf\xbf", b"\xed\xa0\x80", b"\xe9", b"\x81", b"\xc3", b"\xef\xbf",
+                                       b"plain words ", b"\xe6\x97\xa5"]), max_size=40).map(b"".join)
+
+
+@FAST
+@given(PAGE_BYTES, st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "iso8859-1", "ascii", "shift_jis", "utf-16"]))
+def test_the_byte_check_clears_only_text_xml_safe_would_leave_alone(body: bytes, codec: str) -> None:
+    """``page_text`` skips the regular expression when the bytes show no forbidden character: that must
+    never let one through, however the codec read the bytes (with replacement characters, as Scrapy does)."""
+    from tomtalks_scraper.page_text import _xml_safe_as_bytes_show
+
+    text = body.decode(codec, errors="replace")
+    if _xml_safe_as_bytes_show(body, codec):
+        assert xml_safe(text) == text
+
+
+@FAST
+@given(PAGE_BYTES, st.sampled_from(["text/html; charset=utf-8", "text/html; charset=windows-1252", "text/html",
+                                    "text/html; charset=iso-8859-1", "text/html; charset=shift_jis"]))
+def test_page_text_is_xml_safe_whatever_the_bytes_and_the_declared_charset(body: bytes, content_type: str) -> None:
+    from tomtalks_scraper.page_text import page_text
+
+    response = HtmlResponse("https://letters.example/p/1", body=b"<html><body>" + body,
+                            headers={"Content-Type": content_type})
+    text = page_text(response)
+    assert xml_safe(text) == text
