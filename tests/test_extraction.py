@@ -740,3 +740,36 @@ def test_choose_title_drops_a_suffix_when_the_rest_is_the_pages_heading():
     assert choose_title(["Rust - the good parts", "Rust - the good parts"], ["blog.example"], "") == \
         "Rust - the good parts"
     assert choose_title(["Rust - the good parts", "Rust"], ["blog.example"], "") == "Rust - the good parts"
+
+
+def _real_pages(shared) -> list[tuple[str, str]]:
+    import gzip
+
+    pages = [(path.read_text("utf-8", errors="replace"), f"https://{path.parent.name}.example/{path.stem}")
+             for path in sorted((shared / "corpus" / "real").rglob("*.html"))]
+    benchmark = shared / "benchmarks" / "article-extraction" / "html"
+    pages += [(gzip.decompress(path.read_bytes()).decode("utf-8", "replace"), f"https://bench.example/{path.stem}")
+              for path in sorted(benchmark.glob("*.html.gz"))]
+    return pages
+
+
+def test_skipping_readability_where_it_cannot_win_changes_no_issue(shared, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``extraction/comparison.py`` skips trafilatura's readability comparison when its rules cannot pick
+    readability: every corpus and benchmark page gives the same issue with the comparison always run.
+    The skip must also happen (most pages), and never for a bare ``trafilatura.extract``."""
+    import trafilatura
+
+    from tomtalks_scraper.extraction import comparison
+
+    pages = _real_pages(shared)
+    assert len(pages) > 150
+    before = comparison.skipped_calls
+    skipped = [extract_issue(html, url).to_dict() for html, url in pages]
+    skips = comparison.skipped_calls - before
+    assert skips > len(pages) // 2
+    trafilatura.extract(pages[0][0], url=pages[0][1], with_metadata=True, include_comments=False)
+    assert comparison.skipped_calls - before == skips
+    monkeypatch.setattr(comparison, "readability_cannot_win", lambda *args: False)
+    for (html, url), fast in zip(pages, skipped, strict=True):
+        assert extract_issue(html, url).to_dict() == fast, url
+    assert comparison.skipped_calls - before == skips

@@ -21,6 +21,7 @@ from trafilatura.htmlprocessing import convert_to_html
 from trafilatura.settings import Document
 from trafilatura.xml import xmltotxt
 
+from tomtalks_scraper.extraction.comparison import comparison_skipped
 from tomtalks_scraper.extraction.fallback_meta import FallbackMetadata
 from tomtalks_scraper.extraction.sanitize import sanitize_html, sanitize_markdown
 
@@ -66,20 +67,22 @@ def run_trafilatura(tree: lxml_html.HtmlElement, url: str, embeds: Collection[st
 def trafilatura_document(tree: lxml_html.HtmlElement, url: str, favor_precision: bool = False) -> Document | None:
     """One ``bare_extraction`` call with our settings (``run_trafilatura``'s); ``None`` when nothing is found.
 
-    trafilatura copies ``tree`` before cleaning it, so the caller's tree is left as it was.
+    trafilatura copies ``tree`` before cleaning it, so the caller's tree is left as it was. Its
+    comparison with readability is skipped where it cannot change the result (``comparison.py``).
     """
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=False,  # the same body; fallback_meta gives the three fields we use
-        include_comments=False,
-        include_formatting=True,
-        include_links=True,
-        include_images=True,
-        include_tables=True,
-        favor_precision=favor_precision,
-        output_format="python",
-    )
+    with comparison_skipped():
+        document = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            with_metadata=False,  # the same body; fallback_meta gives the three fields we use
+            include_comments=False,
+            include_formatting=True,
+            include_links=True,
+            include_images=True,
+            include_tables=True,
+            favor_precision=favor_precision,
+            output_format="python",
+        )
     if document is None or document.body is None:
         return None
     return _with_fallback(document, FallbackMetadata(tree, url))
