@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from lxml import html as lxml_html
 
@@ -112,8 +113,17 @@ def _platform_of_host(host: str) -> str | None:
 
 
 def _visible_text(tree: lxml_html.HtmlElement) -> str:
+    """The page's text as written (whitespace not folded: ``_ui_phrase`` patterns match any run of it)."""
     body = tree.find("body")
-    return " ".join((body if body is not None else tree).text_content().split())
+    return (body if body is not None else tree).text_content()
+
+
+@cache
+def _ui_phrase(phrase: str) -> re.Pattern[str]:
+    """``phrase`` with each space matching a run of whitespace: a search of the page's text finds it
+    exactly where ``phrase in " ".join(text.split())`` would (``\\s`` is ``str.split``'s whitespace),
+    without building the folded copy of a 100 KB text."""
+    return re.compile(r"\s+".join(map(re.escape, phrase.split(" "))))
 
 
 def _block_lines(element: lxml_html.HtmlElement) -> list[str]:
@@ -127,7 +137,7 @@ def _foreign_ui(text: str, page_platform: str, host: str) -> list[Signal]:
     for platform, strings in PLATFORM_UI.items():
         if platform == page_platform or _platform_of_host(host) == platform:
             continue
-        seen = [s for s in strings if s in text]
+        seen = [s for s in strings if _ui_phrase(s).search(text)]
         if seen:
             found.append(Signal("foreign_platform_ui", 2.0, f"{platform} page text on {host}: {', '.join(seen[:3])}"))
     return found[:1]
