@@ -346,24 +346,3 @@ def test_copy_checks_computed_in_the_worker_store_what_the_store_computes(shared
         assert rows["worker"] == rows["store"], table
         assert rows["unfit"] == rows["store_other"], table
     assert _rows(databases["store"], "work_members", "issue_id"), "no near-duplicates found: the test checks nothing"
-
-
-def test_an_issue_page_is_decoded_once_and_its_site_root_reads_the_base_href() -> None:
-    """The page text is the spider's own decoding: Scrapy's ``response.text`` (a second copy of the page,
-    kept on the response while its item waits for extraction and the store: ~20 MB at the crawl's peak)
-    is never built, also not for the newsletter's root URL, which still honours ``<base href>``."""
-    from scrapy import Request
-    from scrapy.http import HtmlResponse
-
-    from tomtalks_scraper.items import DiscoveryHints
-    from tomtalks_scraper.spiders.newsletter import NewsletterSpider
-
-    page = ("<html><head><base href='https://cdn.example/site/'><title>Café</title></head>"
-            "<body><p>Déjà vu, naïve café</p></body></html>")
-    url = "https://letters.example/p/1"
-    response = HtmlResponse(url, body=page.encode(), headers={"Content-Type": "text/html; charset=utf-8"},
-                            request=Request(url))
-    item = NewsletterSpider(url="https://letters.example/feed").issue_page(response, DiscoveryHints(), "")
-    assert item.html == page and item.newsletter_url == "https://cdn.example/"
-    assert response._cached_ubody is None  # Scrapy's cache of response.text (AttributeError if renamed)
-    assert response.urljoin("/") == item.newsletter_url  # Scrapy's own reading of the page agrees

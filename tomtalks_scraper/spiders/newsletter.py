@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from gzip import BadGzipFile
 from html import unescape
 from typing import Any
-from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
@@ -34,7 +33,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import TCPTimedOutError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
-from w3lib.html import get_base_url
 
 from storage.crawl_state import UrlState
 from storage.db import resolve_database_url
@@ -341,7 +339,7 @@ class NewsletterSpider(scrapy.Spider):
             html=html,
             content_type=_content_type(response),
             newsletter=newsletter,
-            newsletter_url=response.meta.get("newsletter_url") or _site_root(html, response),
+            newsletter_url=response.meta.get("newsletter_url") or response.urljoin("/"),
             platform=self.platform or platform,
             headers={
                 name: response.headers.get(name, b"").decode("latin-1")
@@ -454,13 +452,6 @@ def _is_html(response: Response) -> bool:
 #: attributes is required, which keeps the match linear.
 _META_TAG = re.compile(r"""<meta\b((?:\s+[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*/?>""", re.I)
 _ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?""")
-def _site_root(html: str, response: TextResponse) -> str:
-    """``response.urljoin("/")`` (a ``<base href>`` counts), read from the page text already decoded:
-    Scrapy's own would decode the whole body again and keep that second copy on the response while
-    its item waits for extraction and the store (about 20 MB more at the crawl's peak)."""
-    return urljoin(get_base_url(html[:4096], response.url, response.encoding), "/")
-
-
 #: Occurrences of ``og:site_name`` looked at: a page has one; a page naming it in its text many times
 #: must not cost a scan per mention.
 _MAX_SITE_NAME_MENTIONS = 8
