@@ -41,9 +41,8 @@ def _codec(name: str) -> str:
 
 def decode_page(body: bytes, content_type: str, used: str, decoded: Callable[[], str]) -> tuple[str, str]:
     """The page text and the codec that made it: ``decoded()`` (Scrapy's reading of ``body`` with the
-    charset ``used``; called only when needed, since a page declared UTF-8 and valid is decoded here
-    once instead of twice) unless the bytes show that the declaration lies, or that Scrapy's guess for
-    an undeclared page was a bad one."""
+    charset ``used``, which its meta-refresh middleware has already made) unless the bytes show that
+    the declaration lies, or that Scrapy's guess for an undeclared page was a bad one."""
     encoding = _codec(used)
     if encoding.startswith(_WIDE):
         return decoded(), encoding
@@ -57,13 +56,17 @@ def decode_page(body: bytes, content_type: str, used: str, decoded: Callable[[],
             return body.removeprefix(_UTF8_BOM).decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             return decoded(), encoding
+    text = decoded()
+    if "\ufffd" not in text:  # Scrapy's reading replaced nothing: the bytes are valid UTF-8, no check needed
+        return text, encoding
     try:
-        return body.removeprefix(_UTF8_BOM).decode("utf-8"), "utf-8"  # what Scrapy reads, BOM dropped as it does
+        body.decode("utf-8")
     except UnicodeDecodeError:
         try:
             return body.decode("cp1252"), "cp1252"
         except UnicodeDecodeError:
-            return decoded(), encoding
+            return text, encoding
+    return text, encoding
 
 
 def _undeclared(body: bytes, encoding: str, decoded: Callable[[], str]) -> tuple[str, str]:
