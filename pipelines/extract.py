@@ -88,7 +88,7 @@ class ExtractPipeline:
         if item.known_page_hash and item.known_page_hash == item.page_hash:
             return item  # unchanged page: the store stage only records the check
         task = ExtractTask(item.html, item.url, item.hints, item.platform if item.platform in all_adapters() else None,
-                           item.headers.get("Content-Language"))
+                           item.headers.get("Content-Language"), xml_safe=item.xml_safe)
         if self.workers and self.pool is None:  # on the first page to extract: a recrawl that extracts nothing
             self.pool = ExtractionPool(self.workers, self.reset_every)  # starts no process (not even a tracker)
         outcome = await self.pool.extract(task) if self.pool else run_extraction(task)

@@ -43,6 +43,7 @@ class ExtractTask:
     platform: str | None
     content_language: str | None
     attempt: int = 1  # 2 when a worker died while the page was in flight and it is tried again alone
+    xml_safe: bool = False  # ``html`` holds no character XML forbids (the spider's page text)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def run_extraction(task: ExtractTask) -> ExtractOutcome:
     readings: list[Any] = []
     try:
         issue = extract_issue(task.html, task.url, hints=task.hints, platform=task.platform,
-                              content_language=task.content_language,
+                              content_language=task.content_language, xml_safe=task.xml_safe,
                               read_raw_page=lambda *page: readings.append(_read_page(task, *page)))
         outcome = ExtractOutcome(issue, checks=_page_checks(task, issue, readings[0] if readings else None))
     except ExtractionError as error:

@@ -32,6 +32,8 @@ class IssuePage:
     status: int
     html: str
     content_type: str = ""
+    #: ``html`` holds no character XML forbids (``page_text`` made it so): extraction skips its own scan.
+    xml_safe: bool = False
     newsletter: str = ""
     newsletter_url: str = ""
     platform: str = "generic"
