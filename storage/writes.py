@@ -18,7 +18,7 @@ from storage import works
 from storage.models import Issue, IssueLink, IssueRevision, Newsletter, RejectedPage, utc_now_iso
 from storage.upsert import insert_or_get
 
-try:  # ISA-L's gzip: the same format, a fifth of zlib's CPU time (python-isal wheels cover Linux, macOS, Windows)
+try:  # ISA-L's gzip: the same format, a fifth of zlib's CPU time (installed where python-isal has wheels)
     from isal import igzip as gzip
 
     _GZIP_LEVEL = 2

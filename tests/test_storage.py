@@ -365,3 +365,16 @@ def test_a_new_issue_row_holds_the_column_defaults_its_orm_object_reports(archiv
         assert {column.key: getattr(stored, column.key) for column in Issue.__table__.columns} == reported
     assert reported["platform"] == "generic" and reported["authors"] == [] and reported["access"] == "free"
     assert reported["word_count"] == 0 and reported["body_text"] == "" and reported["first_seen_at"]
+
+
+def test_without_isal_raw_pages_are_gzipped_by_the_standard_library() -> None:
+    """Where python-isal has no wheel it is not installed (pyproject's marker): the store still writes gzip."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['isal'] = None\n"
+            "import gzip\nfrom storage import writes\n"
+            "blob = writes.compress_html('<p>caf\\u00e9</p>' * 1000)\n"
+            "assert writes.gzip is gzip and gzip.decompress(blob).decode() == '<p>caf\\u00e9</p>' * 1000\n"
+            "assert writes.decompress_html(blob) == '<p>caf\\u00e9</p>' * 1000\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
