@@ -32,6 +32,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 from lxml import etree
@@ -72,15 +73,15 @@ def _compare_extraction(cleaned_tree: Any, raw_tree: Any, body: Any, text: str, 
     return _original(cleaned_tree, raw_tree, body, text, options)
 
 
+@cache
 def install() -> bool:
-    """Put the wrapper in place of ``trafilatura.core.compare_extraction`` (once). False when this
-    trafilatura has no such function: then the comparison always runs, as in trafilatura itself."""
+    """Put the wrapper in place of ``trafilatura.core.compare_extraction``, once per process (the answer
+    is kept, so a trafilatura without the function is reported once, not on every page). False when
+    this trafilatura has no such function: then the comparison always runs, as in trafilatura itself."""
     global _original
     import trafilatura.core
 
     current = getattr(trafilatura.core, "compare_extraction", None)
-    if current is _compare_extraction:
-        return True
     if current is None or not callable(current):
         logger.warning("trafilatura.core.compare_extraction not found: readability comparisons are never skipped")
         return False
@@ -90,9 +91,9 @@ def install() -> bool:
 
 
 @contextmanager
-def comparison_skipped(enabled: bool = True) -> Iterator[None]:
+def comparison_skipped() -> Iterator[None]:
     """trafilatura calls inside skip the comparison when it cannot change their result."""
-    token = _skipping.set(enabled and install())
+    token = _skipping.set(install())
     try:
         yield
     finally:
