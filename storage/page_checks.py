@@ -18,7 +18,6 @@ the page as before. The same functions compute both ways, so the results are the
 from __future__ import annotations
 
 import hashlib
-import re
 import zlib
 from array import array
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from storage import fingerprints as fp
+from tomtalks_scraper.extraction.markup import without_xml_declaration
 
 
 @dataclass(frozen=True)
@@ -57,16 +57,12 @@ def body_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", errors="surrogatepass"), digest_size=16).hexdigest()
 
 
-#: An XML declaration: lxml refuses to parse text that starts with one naming an encoding.
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-
-
 def parse_page(raw_html: str | None) -> lxml_html.HtmlElement | None:
     """The raw page as the copy checks read it; None when it is empty or not markup."""
     if not raw_html or not raw_html.strip():
         return None
     try:
-        return lxml_html.document_fromstring(_XML_DECLARATION.sub("", raw_html, count=1))
+        return lxml_html.document_fromstring(without_xml_declaration(raw_html))
     except (etree.ParserError, ValueError):
         return None
 

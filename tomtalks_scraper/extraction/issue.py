@@ -21,6 +21,7 @@ from tomtalks_scraper import __version__
 from tomtalks_scraper.extraction.body import drop_leading_title, word_count
 from tomtalks_scraper.extraction.content_root import cut_to_content
 from tomtalks_scraper.extraction.links import BodyLink, body_links
+from tomtalks_scraper.extraction.markup import without_xml_declaration
 from tomtalks_scraper.extraction.metadata import clean_text, page_language
 from tomtalks_scraper.extraction.numbering import parse_numbering
 from tomtalks_scraper.extraction.titles import choose_title
@@ -30,7 +31,6 @@ from tomtalks_scraper.platforms.base import CUT_MARKER
 from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import host_of
 
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 #: C0 control characters other than tab, line feed and carriage return (a saved page may hold them).
 _C0_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NAME_LIKE = re.compile(r"^[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){1,3}$")
@@ -95,7 +95,7 @@ def parse_html(html: str, xml_safe: bool = False) -> lxml_html.HtmlElement:
     if not xml_safe:
         html = _C0_CONTROLS.sub("", html)  # lxml refuses them as element text, which adapters set; browsers hide them
     try:
-        tree = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+        tree = lxml_html.document_fromstring(without_xml_declaration(html))
     except (etree.ParserError, ValueError) as error:
         raise ExtractionError(f"the page could not be parsed as HTML: {error}") from error
     return tree
