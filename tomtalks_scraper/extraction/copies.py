@@ -327,19 +327,19 @@ def page_signals(tree: lxml_html.HtmlElement, url: str, platform: str, names: Pa
 
 
 def copy_evidence(
-    raw_html: str | lxml_html.HtmlElement | PageSignals, url: str, platform: str, body_text: str,
+    raw_page: str | lxml_html.HtmlElement | PageSignals, url: str, platform: str, body_text: str,
     claimed_author: str | None, body_links: list[str] | None = None,
 ) -> CopyEvidence:
     """Score the page at ``url`` (extracted by the ``platform`` adapter) for being a content-farm copy.
 
-    ``raw_html``: the page, as text or parsed, or its ``page_signals`` read beforehand. ``body_links``
+    ``raw_page``: the page, as text or parsed, or its ``page_signals`` read beforehand. ``body_links``
     are the article body's link targets as extraction kept them (unwrapped), where a copy's links to
     its original live; the farm's own link lists are not among them.
     """
-    if isinstance(raw_html, PageSignals):
-        page = raw_html
+    if isinstance(raw_page, PageSignals):
+        page = raw_page
     else:
-        tree = lxml_html.document_fromstring(raw_html) if isinstance(raw_html, str) else raw_html
+        tree = lxml_html.document_fromstring(raw_page) if isinstance(raw_page, str) else raw_page
         page = page_signals(tree, url, platform)
     signed = signature_author(body_text)
     if platform != "generic":
