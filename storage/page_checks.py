@@ -27,7 +27,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from storage import fingerprints as fp
-from tomtalks_scraper.extraction.markup import without_xml_declaration
+from tomtalks_scraper.extraction.markup import parse_page_text
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def parse_page(raw_html: str | None) -> lxml_html.HtmlElement | None:
     if not raw_html or not raw_html.strip():
         return None
     try:
-        return lxml_html.document_fromstring(without_xml_declaration(raw_html))
+        return parse_page_text(raw_html)
     except (etree.ParserError, ValueError):
         return None
 

@@ -24,6 +24,7 @@ from functools import cache
 
 from lxml import html as lxml_html
 
+from tomtalks_scraper.extraction.markup import parse_page_text
 from tomtalks_scraper.extraction.metadata import clean_text
 from tomtalks_scraper.platforms.page_names import PageNames
 from tomtalks_scraper.urls import host_of, same_site
@@ -339,7 +340,7 @@ def copy_evidence(
     if isinstance(raw_page, PageSignals):
         page = raw_page
     else:
-        tree = lxml_html.document_fromstring(raw_page) if isinstance(raw_page, str) else raw_page
+        tree = parse_page_text(raw_page) if isinstance(raw_page, str) else raw_page
         page = page_signals(tree, url, platform)
     signed = signature_author(body_text)
     if platform != "generic":

@@ -21,7 +21,7 @@ from tomtalks_scraper import __version__
 from tomtalks_scraper.extraction.body import drop_leading_title, word_count
 from tomtalks_scraper.extraction.content_root import cut_to_content
 from tomtalks_scraper.extraction.links import BodyLink, body_links
-from tomtalks_scraper.extraction.markup import without_xml_declaration
+from tomtalks_scraper.extraction.markup import parse_page_text
 from tomtalks_scraper.extraction.metadata import clean_text, page_language
 from tomtalks_scraper.extraction.numbering import parse_numbering
 from tomtalks_scraper.extraction.titles import choose_title
@@ -95,7 +95,7 @@ def parse_html(html: str, xml_safe: bool = False) -> lxml_html.HtmlElement:
     if not xml_safe:
         html = _C0_CONTROLS.sub("", html)  # lxml refuses them as element text, which adapters set; browsers hide them
     try:
-        tree = lxml_html.document_fromstring(without_xml_declaration(html))
+        tree = parse_page_text(html)
     except (etree.ParserError, ValueError) as error:
         raise ExtractionError(f"the page could not be parsed as HTML: {error}") from error
     return tree
