@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 class Page:
     """One answer. ``headers`` are sent as given; a ``Content-Length`` among them replaces the real one
     (a server that lies about its length). ``delay`` makes this one page slow; ``send_length=False``
-    sends no length at all: the body ends when the connection closes, as with streamed answers."""
+    sends no length at all: the body ends when the connection closes, as with streamed answers. Other
+    answers keep the connection open for the client's next request (HTTP/1.1)."""
 
     body: bytes
     content_type: str = "text/html; charset=utf-8"
@@ -81,6 +82,10 @@ class LocalSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Persistent connections, as the sites a crawl meets keep them: a crawl then reuses its
+            # connections as it would there, instead of opening one per page.
+            protocol_version = "HTTP/1.1"
+
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 path = urlsplit(self.path).path or "/"
                 query = urlsplit(self.path).query
@@ -104,6 +109,8 @@ class LocalSite:
                     self.send_header("Content-Length", str(len(page.body)))
                 for name, value in page.headers.items():
                     self.send_header(name, value)
+                if not page.send_length or "Content-Length" in page.headers:
+                    self.send_header("Connection", "close")  # the body ends where the connection does
                 self.end_headers()
                 self.wfile.write(page.body)
 
