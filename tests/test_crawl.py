@@ -204,3 +204,21 @@ def test_newsletter_spider_without_usable_url_fails_clearly(bad: str, tmp_path: 
     assert result.returncode != 0
     assert "-a url=URL" in result.stderr or "is not an http(s) URL" in result.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_spider_callbacks_are_generators_without_return_values() -> None:
+    """Scrapy's own check is switched off (settings.WARN_ON_GENERATOR_RETURN_VALUE: it re-parses a callback's
+    source on every response); it runs here instead, on every generator method of our spiders."""
+    import inspect
+
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from tomtalks_scraper.spiders.newsletter import NewsletterSpider
+    from tomtalks_scraper.spiders.tomtalks import TomTalksSpider
+
+    checked = []
+    for spider in (NewsletterSpider, TomTalksSpider):
+        for name, method in inspect.getmembers(spider, inspect.isgeneratorfunction):
+            assert not is_generator_with_return_value(method), f"{spider.__name__}.{name} returns a value"
+            checked.append(name)
+    assert {"parse_start", "parse_listing", "parse_issue", "on_error"} <= set(checked)

@@ -82,6 +82,10 @@ DOWNLOADER = "tomtalks_scraper.downloader.SlotLimitedDownloader"
 #: Items processed in parallel per response. Scrapy's default (100) starts 100 asyncio tasks per response,
 #: although an issue page yields one item: a few milliseconds of CPU per page for nothing.
 CONCURRENT_ITEMS = 16
+#: Scrapy re-reads and parses a callback's source on nearly every response to warn about a generator that
+#: returns a value: its cache is keyed by the bound method, which dies with each request (~0.15 ms a page).
+#: tests/test_crawl.py runs the same check on our spiders' callbacks instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # Distributed crawling (tomtalks_scraper/distributed, docs/scaling.md; needs the [distributed] extra) ----------
 #: -s DISTRIBUTED=1: this crawl is a worker of a shared frontier in Redis (REDIS_URL, else $REDIS_URL).
