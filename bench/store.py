@@ -111,7 +111,7 @@ def extracted_pages(texts: list[str]) -> list[IssuePage | None]:
 
 def writes_for(items: list[IssuePage | None], count: int, newsletter_per_page: bool) -> Writes:
     """The writer thread's writes for ``count`` pages, as ``StorePipeline.process_item`` builds them."""
-    from pipelines.extract import page_hash
+    from tomtalks_scraper.page_text import text_hash as page_hash
 
     writes = []
     for index in range(count):

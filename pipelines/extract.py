@@ -11,7 +11,6 @@ owns the worker processes, and it sees every page.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from typing import Any
@@ -24,17 +23,13 @@ from pipelines.pool import ExtractionPool
 from pipelines.rejection import Rejected
 from pipelines.worker import EXTRACTION_ERROR, UNREADABLE, ExtractOutcome, ExtractTask, configure, run_extraction
 from tomtalks_scraper.items import IssuePage
+from tomtalks_scraper.page_text import text_hash
 from tomtalks_scraper.platforms import all_adapters
 
 logger = logging.getLogger(__name__)
 
 #: Seconds between samples of the crawl's process tree memory.
 MEMORY_SAMPLE_SECONDS = 2.0
-
-
-def page_hash(html: str) -> str:
-    """sha256 of the fetched page text: an identical page needs no extraction."""
-    return hashlib.sha256(html.encode("utf-8", errors="replace")).hexdigest()
 
 
 def reactor_name() -> str:
@@ -84,7 +79,7 @@ class ExtractPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, IssuePage):
             return item
-        item.page_hash = page_hash(item.html)
+        item.page_hash = item.page_hash or text_hash(item.html)  # the spider's, read from the bytes
         if item.known_page_hash and item.known_page_hash == item.page_hash:
             return item  # unchanged page: the store stage only records the check
         task = ExtractTask(item.html, item.url, item.hints, item.platform if item.platform in all_adapters() else None,

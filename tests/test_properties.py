@@ -197,14 +197,17 @@ def test_the_byte_check_clears_only_text_xml_safe_would_leave_alone(body: bytes,
 
 @FAST
 @given(PAGE_BYTES, st.sampled_from(["text/html; charset=utf-8", "text/html; charset=windows-1252", "text/html",
-                                    "text/html; charset=iso-8859-1", "text/html; charset=shift_jis"]))
-def test_page_text_is_xml_safe_whatever_the_bytes_and_the_declared_charset(body: bytes, content_type: str) -> None:
-    from tomtalks_scraper.page_text import page_text
+                                    "text/html; charset=iso-8859-1", "text/html; charset=shift_jis"]),
+       st.sampled_from([b"", b"\xef\xbb\xbf"]))
+def test_page_text_is_xml_safe_and_hashed_as_its_utf8_whatever_the_bytes_and_the_declared_charset(
+        body: bytes, content_type: str, bom: bytes) -> None:
+    from tomtalks_scraper.page_text import page_text_and_hash, text_hash
 
-    response = HtmlResponse("https://letters.example/p/1", body=b"<html><body>" + body,
+    response = HtmlResponse("https://letters.example/p/1", body=bom + b"<html><body>" + body,
                             headers={"Content-Type": content_type})
-    text = page_text(response)
+    text, text_sha = page_text_and_hash(response)
     assert xml_safe(text) == text
+    assert text_sha == text_hash(text)  # read from the bytes when they are the text's UTF-8, never different
 
 
 def _ui_phrases() -> list[str]:

@@ -42,7 +42,7 @@ class IssuePage:
     source: str = ""  # the start URL that led here (coverage is counted per source)
     fallback_newsletter: str = ""  # the site's name, used when nobody named the newsletter
     known_page_hash: str | None = None  # the page hash stored by an earlier crawl, if any
-    page_hash: str | None = None  # this page's hash (set by the extract stage)
+    page_hash: str | None = None  # this page's ``text_hash`` (the spider's, else set by the extract stage)
     extracted: Any = None  # tomtalks_scraper.extraction.ExtractedIssue once the extract stage ran
     copy_checks: Any = None  # storage.page_checks.PageChecks computed with ``extracted`` (saves the store the work)
 

@@ -15,6 +15,7 @@ stray ``\\x01`` in a page would make extraction fail (browsers do not show them 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -110,8 +111,26 @@ def looks_binary(body: bytes, declared: str) -> bool:
     return b"\x00" in body[:2048] and not _codec(declared).startswith(_WIDE)
 
 
+def text_hash(text: str) -> str:
+    """sha256 of page text as UTF-8: the page hash, by which an unchanged page is known and not extracted again."""
+    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
+
+
 def page_text(response: TextResponse) -> str:
     """What the extract stage gets for ``response``: the right decoding, without forbidden characters."""
+    return page_text_and_hash(response)[0]
+
+
+def page_text_and_hash(response: TextResponse) -> tuple[str, str]:
+    """``page_text`` and its ``text_hash``. When the text is the body's UTF-8 exactly (valid UTF-8 without a
+    BOM, nothing replaced or dropped: most pages), the hash is taken from the body, without encoding the
+    text again (~0.2 ms on a 150 KB page)."""
+    body = response.body
     content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-    text, codec = decode_page(response.body, content_type, response.encoding, lambda: response.text)
-    return text if _xml_safe_as_bytes_show(response.body, text, codec) else xml_safe(text)
+    text, codec = decode_page(body, content_type, response.encoding, lambda: response.text)
+    if not _xml_safe_as_bytes_show(body, text, codec):
+        text = xml_safe(text)
+        return text, text_hash(text)
+    if codec in _UTF8 and not body.startswith(_UTF8_BOM) and "\ufffd" not in text:
+        return text, hashlib.sha256(body).hexdigest()
+    return text, text_hash(text)

@@ -45,7 +45,7 @@ from tomtalks_scraper.discovery.xml_safety import without_doctype
 from tomtalks_scraper.incremental import DEFAULT_SCHEDULE, decide, parse_schedule
 from tomtalks_scraper.items import DiscoveryHints, FetchFailure, IssuePage, NotModified
 from tomtalks_scraper.middlewares import PrivateAddressRefused, RedirectLoop
-from tomtalks_scraper.page_text import looks_binary, page_text
+from tomtalks_scraper.page_text import looks_binary, page_text_and_hash
 from tomtalks_scraper.platforms import GENERIC, all_adapters, detect_platform, get_adapter
 from tomtalks_scraper.platforms.base import PlatformAdapter
 from tomtalks_scraper.urls import (
@@ -331,7 +331,7 @@ class NewsletterSpider(scrapy.Spider):
 
     def issue_page(self, response: TextResponse, hints: DiscoveryHints, platform: str) -> IssuePage:
         newsletter = response.meta.get("newsletter") or self.newsletter_name or ""
-        html = page_text(response)
+        html, html_hash = page_text_and_hash(response)
         return IssuePage(
             url=normalize_url(response.url),
             final_url=response.url,
@@ -351,6 +351,7 @@ class NewsletterSpider(scrapy.Spider):
             source=response.meta.get("source", ""),
             fallback_newsletter=_site_name(html, response.url),
             known_page_hash=response.meta.get("known_page_hash"),
+            page_hash=html_hash,
         )
 
     # Failures ----------------------------------------------------------------------------------
