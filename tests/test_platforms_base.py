@@ -354,16 +354,46 @@ def test_the_name_index_never_hides_a_marker_that_matches() -> None:
 
     pages = _fixture_and_corpus_pages()
     assert len(pages) > 30
-    matched = 0
+    matched = ruled_out_by_attributes = 0
     for path in pages:
         tree = parse(path.read_bytes().decode("utf-8", "replace"))
         names = PageNames.of(tree)
         for adapter in all_adapters().values():
-            for selector in adapter.page_markers:
+            for selector in adapter.page_markers + adapter.paywall_markers:
                 if css(selector)(tree):
                     matched += 1
                     assert names.may_match(selector), (path.name, selector)
+                    assert names.may_match_marker(selector), (path.name, selector)
+                elif names.may_match(selector) and not names.may_match_marker(selector):
+                    ruled_out_by_attributes += 1
     assert matched > 20  # the check saw real matches, not only absences
+    assert ruled_out_by_attributes > 10 * len(pages)  # and the attribute values rule out most attribute markers
+
+
+def test_attribute_values_rule_a_marker_out_only_when_no_element_could_match() -> None:
+    """``may_match_marker`` reads the subject element's tag and attribute tests from the selector; a value
+    present on any element of that tag keeps the selector (one-sided), and other selectors are kept."""
+    from tomtalks_scraper.platforms.page_names import PageNames, subject_tests
+
+    assert subject_tests('head link[rel~="icon"][href*=".licdn.com/"]') == (
+        ("link", (("rel", "icon"), ("href", ".licdn.com/"))),)
+    assert subject_tests("script[data-ghost], meta[name=generator]") == (
+        ("script", (("data-ghost", None),)), ("meta", (("name", "generator"),)))
+    assert subject_tests("div[data-x]") is None  # a tag with too many elements to read them all
+    assert subject_tests('[data-test-id="x"]') is None
+    page = parse('<html><head><link rel="icon" href="/f.ico"><link rel="stylesheet" href="https://s.licdn.com/a.css">'
+                 '<meta name="generator" content="Ghost 5.0"></head><body><p>Text</p></body></html>')
+    names = PageNames.of(page)
+    assert names.may_match_marker('link[rel~="stylesheet"][href*=".licdn.com/"]')
+    assert names.may_match_marker('link[rel~="icon"][href*=".licdn.com/"]')  # both values occur: css decides
+    assert not names.may_match_marker('link[href*="substackcdn.com"]')
+    assert not names.may_match_marker("script[data-ghost]")
+    assert names.may_match_marker('meta[name="generator"][content^="Ghost"]')
+    assert not names.may_match_marker('meta[name="generator"][content^="WordPress"]')
+    assert names.may_match_marker('meta[name="generator"][content!="Ghost"]')  # != requires nothing
+    assert not names.may_match_marker("link.x")  # the class test still applies
+    assert not names.may_match_marker("script[src], link[href*=nothing]")  # a group: every alternative is ruled out
+    assert names.may_match_marker("script[src], div.missing")  # ... unless one cannot be (a div)
 
 
 def test_pre_cleaning_with_the_names_read_before_it_cleans_as_it_would_alone() -> None:

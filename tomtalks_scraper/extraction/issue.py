@@ -193,7 +193,7 @@ def extract_issue(
     names = PageNames.of(tree)  # read once: detection, pre-cleaning and the copy checks skip selectors by them
     adapter = get_adapter(platform) if platform else detect_platform(url, tree, names)
     meta = adapter.metadata(tree, url)
-    access = adapter.access(tree, meta)
+    access = adapter.access(tree, meta, names)
     if access == "free" and hints.access and hints.access != "free":
         access = hints.access  # the listing knew the post is gated although the page shows no sign of it
     h1 = tree.xpath("string(//h1[1])")

@@ -231,7 +231,7 @@ class PlatformAdapter:
         tries several adapters on one page (``detect_platform``), so that selectors naming an id or class
         the page lacks are skipped."""
         names = names or PageNames.of(tree)
-        return any(names.may_match(selector) and css(selector)(tree) for selector in self.page_markers)
+        return any(names.may_match_marker(selector) and css(selector)(tree) for selector in self.page_markers)
 
     def metadata(self, tree: lxml_html.HtmlElement, url: str) -> PageMetadata:
         """Declared metadata; platforms with their own data override and fill from this. A received
@@ -258,14 +258,16 @@ class PlatformAdapter:
             return render_body(document, embeds_of(tree))
         return extract_generic_body(tree, url)
 
-    def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
+    def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata, names: PageNames | None = None) -> str:
         """``free`` unless the platform's data or a paywall marker says otherwise.
 
-        Called on the full page, before pre-cleaning removes the markers.
+        Called on the full page, before pre-cleaning removes the markers. ``names``: the page's ids and
+        classes (``PageNames``), which rule most markers out without running them.
         """
         if meta.access in ACCESS:
             return meta.access
-        if any(css(selector)(tree) for selector in self.paywall_markers):
+        if any((names is None or names.may_match_marker(selector)) and css(selector)(tree)
+               for selector in self.paywall_markers):
             return PAID_PREVIEW
         if meta.accessible_for_free is False:
             return PAID_PREVIEW

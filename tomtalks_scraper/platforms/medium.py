@@ -342,7 +342,7 @@ class MediumAdapter(PlatformAdapter):
 
     # Access --------------------------------------------------------------------------------------
 
-    def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata) -> str:
+    def access(self, tree: lxml_html.HtmlElement, meta: PageMetadata, names: PageNames | None = None) -> str:
         """``free`` unless member-only; then ``paid_full`` or ``paid_preview`` by what was served."""
         body = next((found[0] for s in self.body_selectors if (found := css(s)(tree))), None)
         member_only = (
