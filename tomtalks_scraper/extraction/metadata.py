@@ -22,7 +22,6 @@ ARTICLE_TYPES = {
     "opinionnewsarticle", "socialmediaposting", "scholarlyarticle", "techarticle", "report",
 }
 _CDATA = re.compile(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$")
-_WS = re.compile(r"\s+")
 
 
 @dataclass
@@ -59,7 +58,7 @@ def clean_text(value: Any) -> str | None:
     """Collapse whitespace; ``None`` for empty values."""
     if value is None:
         return None
-    text = _WS.sub(" ", str(value)).strip()
+    text = " ".join(str(value).split())  # split() splits on exactly what \s matches, without a regex
     return text or None
 
 
