@@ -70,11 +70,13 @@ def _is_marked_chrome(block: lxml_html.HtmlElement, heading: str) -> bool:
 #: adapter's ``boilerplate_headings`` pattern can match is about 160 characters).
 _MAX_HEADING_CHARS = 200
 #: Elements that may be a boilerplate heading: at most two child elements and short text. Filtered in
-#: libxml2: reading the text of every ``div`` from Python cost 1.5 ms a page.
-_SHORT_HEADING_CANDIDATES = etree.XPath(
-    "//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::p or self::span"
-    f" or self::strong or self::div][count(*) <= 2][string-length(normalize-space()) <= {_MAX_HEADING_CHARS}]"
-)
+#: libxml2: reading the text of every ``div`` from Python cost 1.5 ms a page. One path per tag, from the
+#: root element: libxml2 walks for a named tag much faster than it tests ``//*`` against ten names (0.56
+#: against 1.11 ms a page; the same elements, and a union comes back in document order too).
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "span", "strong", "div")
+_SHORT_HEADING_CANDIDATES = etree.XPath("|".join(
+    f"descendant-or-self::{tag}[count(*) <= 2][string-length(normalize-space()) <= {_MAX_HEADING_CHARS}]"
+    for tag in _HEADING_TAGS))
 
 
 @cache
@@ -322,7 +324,7 @@ class PlatformAdapter:
         if not self.boilerplate_headings:
             return
         marker = _heading_pattern(self.boilerplate_headings)
-        for element in _SHORT_HEADING_CANDIDATES(tree):
+        for element in _SHORT_HEADING_CANDIDATES(tree.getroottree().getroot()):  # the whole page
             if element.getparent() is None:
                 continue
             heading = text_of(element)
