@@ -171,8 +171,10 @@ class WordPressAdapter(PlatformAdapter):
         """Button groups are content as often as chrome: those asking to subscribe go, the others
         become a plain paragraph of links (trafilatura drops anything classed as a button). Footnote
         buttons are put back in their sentence (``_inline_footnote_buttons``)."""
-        _inline_footnote_buttons(tree)
-        for group in css(".wp-block-buttons")(tree):
+        names = names or PageNames.of(tree)  # most pages have neither footnote plugins nor button groups
+        if any(names.may_match(container) for container in _FOOTNOTE_CONTAINERS):
+            _inline_footnote_buttons(tree)
+        for group in css(_BUTTON_GROUPS)(tree) if names.may_match(_BUTTON_GROUPS) else ():
             if _SUBSCRIBE_BUTTONS.search(text_of(group)):
                 remove_element(group)
                 continue
@@ -248,6 +250,10 @@ def _feed_url(start_url: str, home: str, page: lxml_html.HtmlElement | None) -> 
     return urljoin(home, "feed/")
 
 
+#: Where Bigfoot and Littlefoot put a footnote's button (``_inline_footnote_buttons``).
+_FOOTNOTE_CONTAINERS = (".bigfoot-footnote__container", ".littlefoot__container")
+#: A row of buttons (the block editor's "Buttons" block).
+_BUTTON_GROUPS = ".wp-block-buttons"
 #: What ends the run of loose text and inline elements that belongs to the paragraph before a footnote button.
 _BLOCKS = frozenset({"p", "div", "ul", "ol", "table", "blockquote", "pre", "figure", "section", "h1", "h2", "h3",
                      "h4", "h5", "h6", "hr", "dl", "form", "aside", "header", "footer", "article", "details"})
@@ -260,7 +266,7 @@ def _inline_footnote_buttons(tree: lxml_html.HtmlElement) -> None:
     loose text after it, which trafilatura drops with the button (a whole paragraph per footnote). The button
     becomes its number, ``[1]``, and it and everything up to the next block go back into the paragraph.
     """
-    for container in css(".bigfoot-footnote__container, .littlefoot__container")(tree):
+    for container in css(", ".join(_FOOTNOTE_CONTAINERS))(tree):
         parent = container.getparent()
         if parent is None:
             continue
