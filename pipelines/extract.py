@@ -52,10 +52,11 @@ class ExtractPipeline:
     ``TRAFILATURA_RESET_EVERY`` pages, which keeps long crawls flat in memory.
     """
 
-    def __init__(self, crawler: Crawler, workers: int, reset_every: int) -> None:
+    def __init__(self, crawler: Crawler, workers: int, reset_every: int, niceness: int = 0) -> None:
         self.crawler = crawler
         self.workers = workers
         self.reset_every = max(reset_every, 1)
+        self.niceness = max(niceness, 0)
         self.pool: ExtractionPool | None = None
         self.memory = MemoryMonitor()
         self._sampler = None
@@ -63,7 +64,8 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler, workers=worker_count(crawler.settings.get("EXTRACT_WORKERS")),
-                   reset_every=crawler.settings.getint("TRAFILATURA_RESET_EVERY", 500))
+                   reset_every=crawler.settings.getint("TRAFILATURA_RESET_EVERY", 500),
+                   niceness=crawler.settings.getint("EXTRACT_WORKER_NICENESS", 0))
 
     def open_spider(self) -> None:
         tune_malloc()
@@ -85,7 +87,8 @@ class ExtractPipeline:
         task = ExtractTask(item.html, item.url, item.hints, item.platform if item.platform in all_adapters() else None,
                            item.headers.get("Content-Language"), xml_safe=item.xml_safe)
         if self.workers and self.pool is None:  # on the first page to extract: a recrawl that extracts nothing
-            self.pool = ExtractionPool(self.workers, self.reset_every)  # starts no process (not even a tracker)
+            self.pool = ExtractionPool(self.workers, self.reset_every,  # starts no process (not even a tracker)
+                                       niceness=self.niceness)
         outcome = await self.pool.extract(task) if self.pool else run_extraction(task)
         return self._apply(item, outcome)
 

@@ -12,6 +12,9 @@ Here pages go to ``EXTRACT_WORKERS`` processes and the reactor only waits on fut
   busy while the next page is pickled); other items wait on a semaphore, and since Scrapy counts
   their responses against ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, the engine stops downloading while
   they wait. Memory stays bounded however fast pages arrive.
+- **Priority.** Workers run at a lower priority than the crawl process (``EXTRACT_WORKER_NICENESS``):
+  with one worker per core, the crawl process competes with them for the CPU, and every moment it
+  waits, it is not downloading, handing out the next page or storing: the workers then wait too.
 - **Lifetime.** Workers end with the pool (``close``), and on their own when the crawl process is
   gone (killed, or stopped without closing its pipelines): nothing outlives a crawl.
 - **Crashes.** When a worker dies, every page in flight in that pool fails with
@@ -48,9 +51,10 @@ def start_method() -> str:
 class ExtractionPool:
     """``workers`` extraction processes behind an ``async extract(task)`` with back-pressure."""
 
-    def __init__(self, workers: int, reset_every: int, in_flight: int | None = None) -> None:
+    def __init__(self, workers: int, reset_every: int, in_flight: int | None = None, niceness: int = 0) -> None:
         self.workers = max(workers, 1)
         self.reset_every = reset_every
+        self.niceness = niceness
         self._context = multiprocessing.get_context(start_method())
         if self._context.get_start_method() == "forkserver":
             # Nothing preloaded: the fork server stays small, each worker imports what it needs once.
@@ -66,7 +70,7 @@ class ExtractionPool:
 
     def _new_executor(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=workers, mp_context=self._context, initializer=init_worker,
-                                   initargs=(self.reset_every, os.getpid()))
+                                   initargs=(self.reset_every, os.getpid(), self.niceness))
 
     async def extract(self, task: ExtractTask) -> ExtractOutcome:
         """The page's outcome; waits for a free slot first (back-pressure)."""

@@ -61,15 +61,18 @@ _reset_every = 500
 _pages = 0
 
 
-def init_worker(reset_every: int, crawl_pid: int | None = None) -> None:
+def init_worker(reset_every: int, crawl_pid: int | None = None, niceness: int = 0) -> None:
     """Pool initializer: runs once per worker, so every page after the first pays no imports.
 
     Ctrl-C reaches the whole foreground process group: workers ignore it, since the crawl stops
     gracefully and still needs them for the pages in flight. They do not outlive the crawl process
     however it ends (``_exit_with``): a pool worker blocked on its task queue never sees the crawl
-    die, because it holds a copy of that queue's write end itself.
+    die, because it holds a copy of that queue's write end itself. ``niceness``: see
+    ``EXTRACT_WORKER_NICENESS`` in the settings.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if niceness > 0 and hasattr(os, "nice"):  # raising one's own niceness needs no privilege (not on Windows)
+        os.nice(niceness)
     if crawl_pid:
         _exit_with(crawl_pid)
     from pipelines.memory import tune_malloc

@@ -240,6 +240,56 @@ def test_workers_do_not_outlive_a_killed_crawl(tmp_path: Path) -> None:
     assert [pid for pid in started if _running(pid)] == []
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process priorities from /proc (Linux)")
+def test_extraction_workers_run_below_the_crawls_priority(tmp_path: Path) -> None:
+    """``EXTRACT_WORKER_NICENESS``: the workers yield the CPU to the crawl process, which feeds them."""
+    letter = EditableNewsletter(30, listing="feed")
+    with LocalSite(build=letter.build, delay=0.2) as site:
+        command = crawl_command([site.url("/feed.xml")], f"sqlite:///{tmp_path / 'archive.db'}",
+                                settings={**LOOPBACK_SETTINGS, "EXTRACT_WORKERS": "2", "EXTRACT_WORKER_NICENESS": "3"})
+        crawl = subprocess.Popen(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tomtalks_scraper.settings"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            niceness: dict[int, int] = {}
+            deadline = time.monotonic() + 60
+            while len(niceness) < 4 and time.monotonic() < deadline and crawl.poll() is None:
+                time.sleep(0.2)  # tracker, fork server, two workers
+                niceness = {pid: nice for pid in descendants(crawl.pid) if (nice := _niceness(pid)) is not None}
+            own = _niceness(crawl.pid)
+        finally:
+            crawl.kill()
+            crawl.wait(timeout=30)
+    assert own is not None and len(niceness) >= 4, "the pool never started"
+    workers = [pid for pid in niceness if "forkserver" in _command_line(pid) and _parent(pid) in niceness]
+    assert len(workers) == 2
+    assert {niceness[pid] for pid in workers} == {min(own + 3, 19)}
+    assert {nice for pid, nice in niceness.items() if pid not in workers} == {own}  # tracker, fork server
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def _niceness(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[16]) if fields else None
+
+
+def _parent(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _running(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
