@@ -75,8 +75,9 @@ RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After is recorded as a failure 
 EXTRACT_WORKERS = None
 #: How much lower the workers' priority is than the crawl process's (Unix ``nice`` steps; 0 = the same). With
 #: one worker per core the crawl process competes with them, and while it waits it neither downloads nor
-#: hands out pages nor stores: then the workers wait for it. Measured: ~2-3 % more pages a second at 5.
-EXTRACT_WORKER_NICENESS = 5
+#: hands out pages nor stores: then the workers wait for it. Measured (docs/benchmarks.md): 2-5 % more pages a
+#: second with 5, 10 or 19 than with 0; 10 also leaves other work on a shared machine ahead of the extraction.
+EXTRACT_WORKER_NICENESS = 10
 #: Store writes are committed in batches of this many, or this many seconds after a batch's first write,
 #: and at close. An item is reported stored only once its batch is committed.
 STORE_BATCH_SIZE = 20
