@@ -242,7 +242,8 @@ def test_workers_do_not_outlive_a_killed_crawl(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process priorities from /proc (Linux)")
 def test_extraction_workers_run_below_the_crawls_priority(tmp_path: Path) -> None:
-    """``EXTRACT_WORKER_NICENESS``: the workers yield the CPU to the crawl process, which feeds them."""
+    """``EXTRACT_WORKER_NICENESS``: the workers yield the CPU to the crawl process, which feeds them; the
+    fork server and the resource tracker keep the crawl's priority."""
     letter = EditableNewsletter(30, listing="feed")
     with LocalSite(build=letter.build, delay=0.2) as site:
         command = crawl_command([site.url("/feed.xml")], f"sqlite:///{tmp_path / 'archive.db'}",
@@ -250,20 +251,25 @@ def test_extraction_workers_run_below_the_crawls_priority(tmp_path: Path) -> Non
         crawl = subprocess.Popen(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tomtalks_scraper.settings"},
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            niceness: dict[int, int] = {}
-            deadline = time.monotonic() + 60
-            while len(niceness) < 4 and time.monotonic() < deadline and crawl.poll() is None:
-                time.sleep(0.2)  # tracker, fork server, two workers
-                niceness = {pid: nice for pid in descendants(crawl.pid) if (nice := _niceness(pid)) is not None}
             own = _niceness(crawl.pid)
+            wanted = min((own or 0) + 3, 19)
+            helpers: dict[int, int | None] = {}  # the crawl's children: fork server, resource tracker
+            workers: dict[int, int | None] = {}  # the fork server's children
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and crawl.poll() is None:
+                time.sleep(0.2)
+                found = descendants(crawl.pid)
+                helpers = {pid: _niceness(pid) for pid in found if _parent(pid) == crawl.pid}
+                servers = [pid for pid in helpers if "forkserver" in _command_line(pid)]
+                workers = {pid: _niceness(pid) for pid in found if _parent(pid) in servers}
+                if len(workers) == 2 and set(workers.values()) == {wanted}:
+                    break  # a worker lowers its priority first thing, as it starts
         finally:
             crawl.kill()
             crawl.wait(timeout=30)
-    assert own is not None and len(niceness) >= 4, "the pool never started"
-    workers = [pid for pid in niceness if "forkserver" in _command_line(pid) and _parent(pid) in niceness]
-    assert len(workers) == 2
-    assert {niceness[pid] for pid in workers} == {min(own + 3, 19)}
-    assert {nice for pid, nice in niceness.items() if pid not in workers} == {own}  # tracker, fork server
+    assert own is not None and len(helpers) >= 2, "the pool never started"
+    assert list(workers.values()) == [wanted, wanted]
+    assert set(helpers.values()) == {own}
 
 
 def _stat_fields(pid: int) -> list[str] | None:
