@@ -379,6 +379,8 @@ def test_attribute_values_rule_a_marker_out_only_when_no_element_could_match() -
         ("link", (("rel", "icon"), ("href", ".licdn.com/"))),)
     assert subject_tests("script[data-ghost], meta[name=generator]") == (
         ("script", (("data-ghost", None),)), ("meta", (("name", "generator"),)))
+    assert subject_tests('meta[name="a"]:not([content="b"])') == (("meta", (("name", "a"),)),)  # not the negated
+    assert subject_tests('meta[name="a"]:not(meta[content="b"])') == (("meta", (("name", "a"),)),)
     assert subject_tests("div[data-x]") is None  # a tag with too many elements to read them all
     assert subject_tests('[data-test-id="x"]') is None
     page = parse('<html><head><link rel="icon" href="/f.ico"><link rel="stylesheet" href="https://s.licdn.com/a.css">'
@@ -391,6 +393,7 @@ def test_attribute_values_rule_a_marker_out_only_when_no_element_could_match() -
     assert names.may_match_marker('meta[name="generator"][content^="Ghost"]')
     assert not names.may_match_marker('meta[name="generator"][content^="WordPress"]')
     assert names.may_match_marker('meta[name="generator"][content!="Ghost"]')  # != requires nothing
+    assert names.may_match_marker('meta[name="generator"]:not([content^="WordPress"])')  # the negation is not required
     assert not names.may_match_marker("link.x")  # the class test still applies
     assert not names.may_match_marker("script[src], link[href*=nothing]")  # a group: every alternative is ruled out
     assert names.may_match_marker("script[src], div.missing")  # ... unless one cannot be (a div)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 import cssselect
-from cssselect.parser import Attrib, Element, Tree
+from cssselect.parser import Attrib, CombinedSelector, Element, Tree
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -79,8 +79,9 @@ def subject_tests(selector: str) -> tuple[SubjectTests, ...] | None:
                     tests.append((node.attrib.lower(), None))
                 elif node.operator in _CONTAINED and node.value is not None:
                     tests.append((node.attrib.lower(), node.value.value))
-            # the subject's other tests (class, id, pseudo-class, :not, :has) and combinators: go to the subject
-            node = getattr(node, "subselector", None) or getattr(node, "selector", None)
+            # towards the subject: the right side of a combinator; else the element the class, id, pseudo-class,
+            # :not() or :has() applies to (never into the negated or related selector)
+            node = node.subselector if isinstance(node, CombinedSelector) else getattr(node, "selector", None)
         if node is None or (node.element or "*").lower() not in MARKER_TAGS:
             return None
         found.append(((node.element or "").lower(), tuple(reversed(tests))))  # as the selector writes them
