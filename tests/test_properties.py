@@ -186,7 +186,7 @@ PAGE_BYTES = st.lists(st.sampled_from([b"<p>caf\xc3\xa9 ", b"\x07", b"\x0c", b"\
 @FAST
 @given(PAGE_BYTES, st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "iso8859-1", "ascii", "shift_jis", "utf-16"]))
 def test_the_byte_check_clears_only_text_xml_safe_would_leave_alone(body: bytes, codec: str) -> None:
-    """``page_text`` skips the regular expression when the bytes show no forbidden character: that must
+    """``page_text_and_hash`` skips the regular expression when the bytes show no forbidden character: that must
     never let one through, however the codec read the bytes (with replacement characters, as Scrapy does)."""
     from tomtalks_scraper.page_text import _xml_safe_as_bytes_show
 

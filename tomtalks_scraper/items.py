@@ -32,7 +32,7 @@ class IssuePage:
     status: int
     html: str
     content_type: str = ""
-    #: ``html`` holds no character XML forbids (``page_text`` made it so): extraction skips its own scan.
+    #: ``html`` holds no character XML forbids (``page_text_and_hash`` made it so): extraction skips its own scan.
     xml_safe: bool = False
     newsletter: str = ""
     newsletter_url: str = ""

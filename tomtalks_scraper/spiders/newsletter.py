@@ -337,7 +337,7 @@ class NewsletterSpider(scrapy.Spider):
             final_url=response.url,
             status=response.status,
             html=html,
-            xml_safe=True,  # page_text drops what XML forbids
+            xml_safe=True,  # page_text_and_hash drops what XML forbids
             content_type=_content_type(response),
             newsletter=newsletter,
             newsletter_url=response.meta.get("newsletter_url") or response.urljoin("/"),
