@@ -222,10 +222,7 @@ def test_workers_do_not_outlive_a_killed_crawl(tmp_path: Path) -> None:
     """A crawl process killed on its own (not its process group) leaves no extraction process behind."""
     letter = EditableNewsletter(40, listing="feed")
     with LocalSite(build=letter.build, delay=0.2) as site:
-        command = crawl_command([site.url("/feed.xml")], f"sqlite:///{tmp_path / 'archive.db'}",
-                                settings={**LOOPBACK_SETTINGS, "EXTRACT_WORKERS": "2"})
-        crawl = subprocess.Popen(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tomtalks_scraper.settings"},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        crawl = _crawl_process(site, tmp_path, EXTRACT_WORKERS="2")
         started: list[int] = []
         deadline = time.monotonic() + 60
         while len(started) < 3 and time.monotonic() < deadline and crawl.poll() is None:  # tracker, server, worker
@@ -246,10 +243,7 @@ def test_extraction_workers_run_below_the_crawls_priority(tmp_path: Path) -> Non
     fork server and the resource tracker keep the crawl's priority."""
     letter = EditableNewsletter(30, listing="feed")
     with LocalSite(build=letter.build, delay=0.2) as site:
-        command = crawl_command([site.url("/feed.xml")], f"sqlite:///{tmp_path / 'archive.db'}",
-                                settings={**LOOPBACK_SETTINGS, "EXTRACT_WORKERS": "2", "EXTRACT_WORKER_NICENESS": "3"})
-        crawl = subprocess.Popen(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tomtalks_scraper.settings"},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        crawl = _crawl_process(site, tmp_path, EXTRACT_WORKERS="2", EXTRACT_WORKER_NICENESS="3")
         try:
             own = _niceness(crawl.pid)
             wanted = min((own or 0) + 3, 19)
@@ -296,11 +290,17 @@ def _command_line(pid: int) -> str:
         return ""
 
 
+def _crawl_process(site: LocalSite, tmp_path: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """A ``scrapy crawl`` of ``site``'s feed into a fresh archive, running in the background."""
+    command = crawl_command([site.url("/feed.xml")], f"sqlite:///{tmp_path / 'archive.db'}",
+                            settings={**LOOPBACK_SETTINGS, **settings})
+    return subprocess.Popen(command, env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tomtalks_scraper.settings"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 # What the crawl process no longer does per page ------------------------------------------------------
