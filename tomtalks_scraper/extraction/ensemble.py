@@ -44,6 +44,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from tomtalks_scraper.extraction.body import Body, render_body, trafilatura_document
+from tomtalks_scraper.platforms.base import text_of
 
 _WORD = re.compile(r"\w+")
 
@@ -148,7 +149,7 @@ def drop_captions_and_signup_widgets(tree: lxml_html.HtmlElement) -> None:
         if caption.getparent() is None or _words(caption.text_content()) > _CAPTION_MAX_WORDS:
             continue
         image = _captioned_image(caption)
-        text = " ".join(caption.text_content().split())
+        text = text_of(caption)
         if image is not None and text:
             image.set("title", _joined_title(image.get("title"), text))
         _remove(caption)
