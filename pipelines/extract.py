@@ -84,7 +84,8 @@ class ExtractPipeline:
         item.page_hash = item.page_hash or text_hash(item.html)  # the spider's, read from the bytes
         if item.known_page_hash and item.known_page_hash == item.page_hash:
             return item  # unchanged page: the store stage only records the check
-        task = ExtractTask(item.html, item.url, item.hints, item.platform if item.platform in all_adapters() else None,
+        page = item.html if item.html_utf8 is None else item.html_utf8  # bytes: cheaper to send and parse
+        task = ExtractTask(page, item.url, item.hints, item.platform if item.platform in all_adapters() else None,
                            item.headers.get("Content-Language"), xml_safe=item.xml_safe)
         if self.workers and self.pool is None:  # on the first page to extract: a recrawl that extracts nothing
             self.pool = ExtractionPool(self.workers, self.reset_every,  # starts no process (not even a tracker)

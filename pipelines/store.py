@@ -155,7 +155,7 @@ class StorePipeline:
             save_issue, url=item.url, newsletter=newsletter, newsletter_url=item.newsletter_url,
             raw_html=item.html, values=issue_values(item),
             links=[(link.url, link.text) for link in item.extracted.links], check=check_values(item),
-            checks=item.copy_checks,
+            checks=item.copy_checks, raw_html_utf8=item.html_utf8,
         ))
         self._count(item.source, "new" if result.created else "changed" if result.changed else "unchanged")
         return {"id": result.issue_id, "newsletter": newsletter, "source": item.source, **exported(item.extracted)}

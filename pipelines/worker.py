@@ -1,10 +1,10 @@
 """The extraction job as it runs in a pool worker process (or, with ``EXTRACT_WORKERS=0``, in the crawl).
 
 Why a module of its own: this is the only code that runs on both sides of the process boundary, so
-what crosses it is spelled out here — an ``ExtractTask`` in (page text, URL, discovery hints,
-platform name: plain picklable data) and an ``ExtractOutcome`` out (the ``ExtractedIssue``
-dataclass or a reason, plus the worker's memory figure). Both paths call ``run_extraction``, so the
-pool stores exactly what the in-process path stores.
+what crosses it is spelled out here — an ``ExtractTask`` in (page text or its UTF-8 bytes, URL,
+discovery hints, platform name: plain picklable data) and an ``ExtractOutcome`` out (the
+``ExtractedIssue`` dataclass or a reason, plus the worker's memory figure). Both paths call
+``run_extraction``, so the pool stores exactly what the in-process path stores.
 
 A worker never raises for a page: an unreadable page or a bug in extraction comes back as an
 outcome with a reason. Only the death of the process (a crash in C code, the OOM killer, the test
@@ -37,7 +37,7 @@ UNREADABLE, EXTRACTION_ERROR = "unreadable", "extraction_error"
 
 @dataclass(frozen=True)
 class ExtractTask:
-    html: str
+    html: str | bytes  # the page text, or its exact UTF-8 (``IssuePage.html_utf8``: cheaper to send and parse)
     url: str
     hints: DiscoveryHints | None
     platform: str | None
@@ -136,10 +136,11 @@ def run_extraction(task: ExtractTask) -> ExtractOutcome:
 
     readings: list[Any] = []
     try:
-        issue = extract_issue(task.html, task.url, hints=task.hints, platform=task.platform,
-                              content_language=task.content_language, xml_safe=task.xml_safe,
-                              read_raw_page=lambda *page: readings.append(_read_page(task, *page)))
-        outcome = ExtractOutcome(issue, checks=_page_checks(task, issue, readings[0] if readings else None))
+        html, utf8 = (task.html.decode("utf-8"), task.html) if isinstance(task.html, bytes) else (task.html, None)
+        issue = extract_issue(html, task.url, hints=task.hints, platform=task.platform,
+                              content_language=task.content_language, xml_safe=task.xml_safe, html_utf8=utf8,
+                              read_raw_page=lambda *page: readings.append(_read_page(html, task.url, *page)))
+        outcome = ExtractOutcome(issue, checks=_page_checks(html, task.url, issue, readings[0] if readings else None))
     except ExtractionError as error:
         outcome = ExtractOutcome(None, UNREADABLE, str(error))
     except Exception as error:  # noqa: BLE001 - one bad page must be recorded, never lost or fatal
@@ -151,29 +152,29 @@ def run_extraction(task: ExtractTask) -> ExtractOutcome:
     return _with_memory(outcome)
 
 
-def _read_page(task: ExtractTask, tree: Any, platform: str, canonical_url: str | None, names: Any) -> object | None:
+def _read_page(html: str, url: str, tree: Any, platform: str, canonical_url: str | None, names: Any) -> object | None:
     """The copy checks' reading of the raw page, from the tree extraction parsed (before pre-cleaning)."""
     from storage.page_checks import read_page
 
     try:
-        return read_page(task.html, tree, task.url, canonical_url=canonical_url, platform=platform, names=names)
+        return read_page(html, tree, url, canonical_url=canonical_url, platform=platform, names=names)
     except Exception:  # noqa: BLE001 - an optimisation only: page_checks parses the page itself
-        logger.debug("Raw page not read for the copy checks of %s", task.url, exc_info=True)
+        logger.debug("Raw page not read for the copy checks of %s", url, exc_info=True)
         return None
 
 
-def _page_checks(task: ExtractTask, issue: Any, reading: object | None) -> object | None:
+def _page_checks(html: str, url: str, issue: Any, reading: object | None) -> object | None:
     """The page-only part of the store's copy checks, here where the page is already in memory: it costs
     ~3 ms of CPU a page, which would otherwise run in the crawl process next to the reactor. On any error
     the store computes them itself (and records what goes wrong there, as it always did)."""
     from storage.page_checks import page_checks
 
     try:
-        return page_checks(task.html, task.url, canonical_url=issue.canonical_url, platform=issue.platform,
+        return page_checks(html, url, canonical_url=issue.canonical_url, platform=issue.platform,
                            author=issue.author, body_text=issue.body_text, links=[link.url for link in issue.links],
                            reading=reading)
     except Exception:  # noqa: BLE001 - an optimisation only: the store has the page and computes them
-        logger.debug("Copy checks not precomputed for %s", task.url, exc_info=True)
+        logger.debug("Copy checks not precomputed for %s", url, exc_info=True)
         return None
 
 

@@ -33,11 +33,13 @@ Write = Callable[[Session], Any]
 def save_issue(
     session: Session, *, url: str, newsletter: str, newsletter_url: str | None, raw_html: str | None,
     values: dict[str, Any], links: list[tuple[str, str]] | None, check: dict[str, Any], checks: Any = None,
+    raw_html_utf8: bytes | None = None,
 ) -> SaveResult:
     """Store the issue and its crawl state (in the caller's transaction: both or neither). ``checks``: the
-    page-only part of the copy checks, computed by the extraction worker (``storage.page_checks``)."""
+    page-only part of the copy checks, computed by the extraction worker (``storage.page_checks``);
+    ``raw_html_utf8``: see ``upsert_issue``."""
     result = upsert_issue(session, url=url, newsletter=newsletter, newsletter_url=newsletter_url,
-                          raw_html=raw_html, values=values, links=links, checks=checks)
+                          raw_html=raw_html, values=values, links=links, checks=checks, raw_html_utf8=raw_html_utf8)
     crawl_state.record_check(session, url, status=STORED if result.changed else UNCHANGED,
                              newsletter=newsletter, issue_id=result.issue_id, changed=result.changed, **check)
     return result

@@ -44,14 +44,16 @@ class SaveResult:
     changed: bool  # the body's content hash differs from what was stored
 
 
-def compress_html(raw_html: str) -> bytes:
+def compress_html(raw_html: str | bytes) -> bytes:
     """gzip the raw page (mtime 0 so the same page always gives the same bytes), readable by any gzip.
+    ``bytes`` must be the page text's UTF-8 (a crawl has them for most pages: the response body).
 
     It was the store's largest step: on the benchmark pages (155 KB) zlib at level 3 took 1.24 ms a
     page, a tenth of the crawl process's CPU. ISA-L at its level 2 takes 0.25 ms, for output 3 % larger
     (23.3 % of the page instead of 22.6 %; ``bench/throughput.py`` figures in docs/benchmarks.md).
     """
-    return gzip.compress(raw_html.encode("utf-8"), compresslevel=_GZIP_LEVEL, mtime=0)
+    data = raw_html.encode("utf-8") if isinstance(raw_html, str) else raw_html
+    return gzip.compress(data, compresslevel=_GZIP_LEVEL, mtime=0)
 
 
 def decompress_html(blob: bytes | None) -> str | None:
@@ -151,10 +153,13 @@ def upsert_issue(
     values: dict[str, Any],
     links: list[tuple[str, str]] | None = None,
     checks: Any = None,
+    raw_html_utf8: bytes | None = None,
 ) -> SaveResult:
     """Insert the issue, or update the stored row in place (never a second row for one issue).
 
     ``checks``: the page-only part of the copy checks, computed beforehand (``storage.page_checks``).
+    ``raw_html_utf8``: ``raw_html``'s exact UTF-8, when the caller has it (a crawl: the response body),
+    compressed as it is instead of encoding the text again.
 
     ``links`` are the body's (url, anchor text) pairs in order; they replace the stored ones.
     A ``paid_preview`` never overwrites a full body already stored: its metadata is taken, its
@@ -166,16 +171,17 @@ def upsert_issue(
     owner = get_or_create_newsletter(session, newsletter, newsletter_url, values.get("platform", "generic"))
     issue = find_issue(session, url, values.get("canonical_url"), (newsletter_url, owner.home_url))
     now = utc_now_iso()
+    raw_html_gz = None if raw_html is None else compress_html(raw_html if raw_html_utf8 is None else raw_html_utf8)
     created = False
     if issue is None:
-        issue, created = _insert_issue(session, url, owner, values, now, raw_html)
+        issue, created = _insert_issue(session, url, owner, values, now, raw_html_gz)
     if created:  # the INSERT wrote every value: nothing to compare, set or flush; the links go in with Core
         set_committed_value(issue, "newsletter", owner)
         if links:
             _insert_links(session, issue, links)
         changed = True
     else:
-        changed = _update_issue(session, issue, owner, values, now, raw_html, links)
+        changed = _update_issue(session, issue, owner, values, now, raw_html_gz, links)
     # A page stored now is no longer a failure. Looked up with a Core statement (rarely is there one).
     rejected = session.execute(_REJECTED_ID, {"url": url}).scalar()
     if rejected is not None:
@@ -186,7 +192,7 @@ def upsert_issue(
 
 
 def _update_issue(session: Session, issue: Issue, owner: Newsletter, values: dict[str, Any], now: str,
-                  raw_html: str | None, links: list[tuple[str, str]] | None) -> bool:
+                  raw_html_gz: bytes | None, links: list[tuple[str, str]] | None) -> bool:
     """Write a new fetch of a stored issue over it (its body kept in a revision when it changed); whether
     the body changed."""
     keep_body = (
@@ -204,8 +210,8 @@ def _update_issue(session: Session, issue: Issue, owner: Newsletter, values: dic
         setattr(issue, name, value)
     issue.newsletter = owner
     issue.fetched_at = now
-    if raw_html is not None:
-        issue.raw_html_gz = compress_html(raw_html)
+    if raw_html_gz is not None:
+        issue.raw_html_gz = raw_html_gz
     if links is not None:
         issue.links.clear()
         session.flush()  # delete the old rows before inserting new ones at the same positions
@@ -232,13 +238,13 @@ _REJECTED_ID = select(RejectedPage.__table__.c.id).where(RejectedPage.__table__.
 
 
 def _insert_issue(
-    session: Session, url: str, owner: Newsletter, values: dict[str, Any], now: str, raw_html: str | None
+    session: Session, url: str, owner: Newsletter, values: dict[str, Any], now: str, raw_html_gz: bytes | None
 ) -> tuple[Issue, bool]:
     """A new row for ``url`` (``ON CONFLICT (url) DO NOTHING``): ``(issue, True)``; or, when another writer
     stored ``url`` meanwhile, its row, locked, and ``False``: then this write updates it as a re-crawl."""
     fields = {**values, "newsletter_id": owner.id, "first_seen_at": now, "fetched_at": now}
-    if raw_html is not None:
-        fields["raw_html_gz"] = compress_html(raw_html)
+    if raw_html_gz is not None:
+        fields["raw_html_gz"] = raw_html_gz
     issue, created = insert_or_get(session, Issue, {"url": url}, fields)
     if created:  # nothing stored under it yet: no query to load them
         set_committed_value(issue, "links", [])

@@ -205,9 +205,12 @@ def test_page_text_is_xml_safe_and_hashed_as_its_utf8_whatever_the_bytes_and_the
 
     response = HtmlResponse("https://letters.example/p/1", body=bom + b"<html><body>" + body,
                             headers={"Content-Type": content_type})
-    text, text_sha = page_text_and_hash(response)
+    text, text_sha, utf8 = page_text_and_hash(response)
     assert xml_safe(text) == text
     assert text_sha == text_hash(text)  # read from the bytes when they are the text's UTF-8, never different
+    assert utf8 is None or utf8.decode("utf-8") == text  # the bytes a worker gets instead are exactly the text
+    if content_type.endswith("utf-8") and not bom and body.isascii() and xml_safe(text) == response.text:
+        assert utf8 is response.body  # the plain case is the common one: no copy, no second decoding
 
 
 def _ui_phrases() -> list[str]:

@@ -146,7 +146,7 @@ def test_raw_pages_are_gzip_any_reader_opens_written_by_isa_l() -> None:
     page = "<html><body>" + "".join(f"<p>Paragraph {i}: caf\u00e9 \u2014 na\u00efve</p>" for i in range(3000))
     blob = writes.compress_html(page)
     assert standard_gzip.decompress(blob).decode("utf-8") == page == writes.decompress_html(blob)
-    assert writes.compress_html(page) == blob
+    assert writes.compress_html(page) == blob == writes.compress_html(page.encode("utf-8"))  # the text or its UTF-8
     assert len(blob) < len(page.encode("utf-8")) / 10
     assert writes.gzip.__name__ == "isal.igzip"
 

@@ -32,10 +32,11 @@ from tomtalks_scraper.demo_site.site import build_site
 from tomtalks_scraper.extraction import metadata as metadata_module
 from tomtalks_scraper.extraction.fallback_meta import FallbackMetadata
 from tomtalks_scraper.extraction.issue import _absolute_links, parse_html
+from tomtalks_scraper.page_text import xml_safe
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 #: Columns that record when, not what: they differ between any two crawls.
-WHEN = {"id", "newsletter_id", "fetched_at", "first_seen_at", "raw_html_gz", "copy_of", "work_id"}
+WHEN = {"id", "newsletter_id", "fetched_at", "first_seen_at", "copy_of", "work_id"}
 
 
 def _crawl(url: str, database: Path, **settings: str):
@@ -69,6 +70,12 @@ def test_the_pool_stores_exactly_what_in_process_extraction_stores(demo_site: Lo
         states = "SELECT url, status, page_hash, published_at FROM crawl_state ORDER BY url"
         assert a.execute(states).fetchall() == b.execute(states).fetchall()
     assert _stats(pool_log)["tomtalks/extract/workers"] == "2"
+    # The stored page (gzipped from the response body's bytes) is the page as served, in both crawls.
+    for database in (pooled, alone):
+        with sqlite3.connect(database) as db:
+            stored = dict(db.execute("SELECT url, raw_html_gz FROM issues").fetchall())
+        served = {url: demo_site.pages[url.removeprefix(demo_site.base_url)].body for url in stored}
+        assert {url: gzip.decompress(blob) for url, blob in stored.items()} == served
 
 
 def test_a_worker_killed_mid_crawl_loses_no_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,6 +168,46 @@ def test_meta_index_answers_as_the_xpath_lookups(name: str, html: str) -> None:
              if (value := element.get(attribute))}
     for key in sorted(names) + ["absent:key"]:
         assert index(key) == metadata_module._meta(tree, key), key
+
+
+#: Pages whose declarations disagree with their UTF-8 bytes, or that lxml reads specially.
+DECLARING_PAGES = [
+    '<html><head><meta charset="iso-8859-1"><title>Caf\u00e9</title></head><body><p>na\u00efve \u2014 \u00fcber '
+    '\U0001f600</p></body></html>',
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252"></head>'
+    '<body><p>\u201cquoted\u201d \u20ac5</p></body></html>',
+    '<?xml version="1.0" encoding="iso-8859-1"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body><p>\u00e9t\u00e9'
+    '</p></body></html>',
+    '<!DOCTYPE html><html lang="ja"><head><meta charset="shift_jis"></head><body><p>\u65e5\u672c\u8a9e</p></body>'
+    '</html>',
+]
+
+
+@pytest.mark.parametrize("html", DECLARING_PAGES + [html for _, html in PAGES])
+def test_a_page_parsed_from_its_utf8_is_the_page_parsed_from_its_text(html: str) -> None:
+    """A crawl hands the worker the response body when it is exactly the text's UTF-8, and lxml parses
+    those bytes: the tree must be the text's, whatever charset the page declares."""
+    from lxml import etree
+
+    from tomtalks_scraper.extraction.markup import parse_page_text
+
+    from_text, from_bytes = parse_page_text(html), parse_page_text(html, html.encode("utf-8"))
+    assert etree.tostring(from_bytes, encoding="unicode") == etree.tostring(from_text, encoding="unicode")
+
+
+@pytest.mark.parametrize(("name", "html"), PAGES[::6], ids=[name.rsplit("/", 2)[-1] for name, _ in PAGES[::6]])
+def test_the_worker_given_the_pages_bytes_gives_what_it_gives_for_its_text(name: str, html: str) -> None:
+    """Issue and copy checks: the same for the text and for its UTF-8 (a crawl's usual task)."""
+    import pickle
+
+    from pipelines.worker import ExtractTask, run_extraction
+
+    html = xml_safe(html)
+    url = "https://letters.example/p/1"
+    as_text = run_extraction(ExtractTask(html, url, None, None, None, xml_safe=True))
+    sent = pickle.loads(pickle.dumps(ExtractTask(html.encode("utf-8"), url, None, None, None, xml_safe=True)))
+    as_bytes = run_extraction(sent)
+    assert (as_bytes.reason, as_bytes.issue, as_bytes.checks) == (as_text.reason, as_text.issue, as_text.checks)
 
 
 LINKS_PAGE = """<html><head><link rel="canonical" href="/post/"><base href="https://cdn.example/base/">

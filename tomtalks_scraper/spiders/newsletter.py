@@ -331,12 +331,13 @@ class NewsletterSpider(scrapy.Spider):
 
     def issue_page(self, response: TextResponse, hints: DiscoveryHints, platform: str) -> IssuePage:
         newsletter = response.meta.get("newsletter") or self.newsletter_name or ""
-        html, html_hash = page_text_and_hash(response)
+        html, html_hash, html_utf8 = page_text_and_hash(response)
         return IssuePage(
             url=normalize_url(response.url),
             final_url=response.url,
             status=response.status,
             html=html,
+            html_utf8=html_utf8,
             xml_safe=True,  # page_text_and_hash drops what XML forbids
             content_type=_content_type(response),
             newsletter=newsletter,
