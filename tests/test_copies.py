@@ -340,3 +340,54 @@ def test_upgrade_from_0004_keeps_search_triggers_and_survives_a_half_done_run(tm
         archive.close()
     assert sqlite3.connect(tmp_path / "old.db").execute("SELECT version_num FROM alembic_version").fetchone()[0] \
         == "0005"
+
+
+# The page readings walk the page once: the same answers as the XPath searches they replace -------------
+
+#: Edge cases for the one-walk readers: a blank first canonical (it wins), og:url and JSON-LD urls in
+#: document order, a <p> with a strong child or only a strong grandchild, a <div> holding only a comment,
+#: tracked links in and out of <body>.
+READER_PAGES = [
+    '<html><head><link rel="canonical" href="  "><link rel="canonical" href="https://b.example/x">'
+    '<meta property="og:url" content=" https://c.example/og "><meta property="og:url">'
+    '<script type="application/ld+json">{"url": "https://d.example/ld"}</script>'
+    '<script type="application/ld+json">[{"url": "https://e.example/ld2"}, 3]</script>'
+    '<script type="application/ld+json">not json</script></head><body>'
+    '<h2>Top Articles</h2><ul><li><a href="/1">1</a></li><li><a href="/2">2</a></li><li><a href="/3">3</a></li></ul>'
+    '<div><p><strong>Read more</strong> <a href="/4">4</a> <a href="/5">5</a> <a>no href</a></p></div>'
+    '<p><em><strong>not a child</strong></em></p><div><!-- only a comment --></div><div> </div>'
+    '<a href="https://x.example/?trk=pulse-article">tracked</a></body></html>',
+    '<html><head><link href="https://www.linkedin.com/redir/redirect?url=x"><link rel="canonical">'
+    '<meta property="og:url" content="https://a.example/p"></head><body><h3>More from us</h3><div>'
+    '<a href="https://substack.com/redirect/abc">s</a></div></body></html>',
+]
+
+
+def _reader_pages() -> list[str]:
+    return READER_PAGES + [path.read_text("utf-8", errors="replace") for path in sorted(FIXTURES.rglob("*.html"))]
+
+
+@pytest.mark.parametrize("html", _reader_pages())
+def test_page_readers_walk_the_page_once_and_answer_as_the_xpath_searches(html: str) -> None:
+    from tomtalks_scraper.extraction import copies
+    from tomtalks_scraper.extraction.markup import parse_page_text
+
+    tree = parse_page_text(html)
+    assert list(copies._link_list_headings(tree)) == tree.xpath("//h2|//h3|//h4|//p[strong]|//div[not(*)]")
+    tracked = [href for href in tree.xpath("//body//a/@href") if copies._TRACKING_LINK.search(href)]
+    signals = copies._tracking_links(tree, "generic")
+    assert [s.name for s in signals] == (["platform_tracking_link"] if tracked else [])
+    assert not signals or tracked[0][:80] in signals[0].detail
+    canonical = next((c.get("href", "").strip() for c in tree.xpath('//link[@rel="canonical"][@href]')), "")
+    declared = ([canonical] if canonical else []) + [m.get("content", "").strip()
+                                                     for m in tree.xpath('//meta[@property="og:url"][@content]')]
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        declared += [item["url"] for item in (data if isinstance(data, list) else [data])
+                     if isinstance(item, dict) and isinstance(item.get("url"), str)]
+    signals, elsewhere = copies._canonical(tree, "https://farm.example/p/1", "generic")
+    assert ("canonical_missing" in [s.name for s in signals]) == (not canonical)
+    assert elsewhere == next((url for url in declared if copies.host_of(url) not in ("", "farm.example")), None)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from tomtalks_scraper.extraction.markup import parse_page_text
@@ -147,10 +149,22 @@ def _foreign_ui(text: str, page_platform: str, host: str) -> list[Signal]:
 def _canonical(tree: lxml_html.HtmlElement, url: str, page_platform: str) -> tuple[list[Signal], str | None]:
     """A missing canonical link, or one (or ``og:url``, JSON-LD ``url``) naming another site."""
     host = host_of(url)
-    canonical = next((c.get("href", "").strip() for c in tree.xpath('//link[@rel="canonical"][@href]')), "")
+    # One walk for the three kinds of element (three ``//`` searches took ~0.25 ms on a large page).
+    canonical: str | None = None  # the first <link rel=canonical href>'s, even when blank
+    og_urls, scripts = [], []
+    for element in tree.getroottree().getroot().iter("link", "meta", "script"):
+        if element.tag == "link":
+            if canonical is None and element.get("rel") == "canonical" and element.get("href") is not None:
+                canonical = element.get("href").strip()
+        elif element.tag == "meta":
+            if element.get("property") == "og:url" and element.get("content") is not None:
+                og_urls.append(("og:url", element.get("content").strip()))
+        elif element.get("type") == "application/ld+json":
+            scripts.append(element)
+    canonical = canonical or ""
     declared = [("canonical", canonical)] if canonical else []
-    declared += [("og:url", m.get("content", "").strip()) for m in tree.xpath('//meta[@property="og:url"][@content]')]
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
+    declared += og_urls
+    for script in scripts:
         try:
             data = json.loads(script.text or "")
         except ValueError:
@@ -177,7 +191,7 @@ def _link_lists(tree: lxml_html.HtmlElement) -> list[Signal]:
     """Headings such as "Top Articles" followed by a list of links. A blog's own "Related posts" has a
     few; a farm's list has dozens of unrelated titles, which is what weighs."""
     found, most = [], 0
-    for heading in tree.xpath("//h2|//h3|//h4|//p[strong]|//div[not(*)]"):
+    for heading in _link_list_headings(tree):
         text = clean_text(heading.text_content()) or ""
         if not _LINK_LIST_HEADING.match(text) or len(text) > 40:
             continue
@@ -189,6 +203,17 @@ def _link_lists(tree: lxml_html.HtmlElement) -> list[Signal]:
     if not found:
         return []
     return [Signal("appended_link_list", 1.5 if most >= LONG_LINK_LIST else 0.5, "; ".join(found[:3]))]
+
+
+def _link_list_headings(tree: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """``//h2|//h3|//h4|//p[strong]|//div[not(*)]``, in document order, in one walk of the page (the
+    five searches cost ~0.3 ms on a large page)."""
+    for element in tree.getroottree().getroot().iter("h2", "h3", "h4", "p", "div"):
+        if element.tag == "p":
+            if element.find("strong") is not None:
+                yield element
+        elif element.tag != "div" or next(element.iterchildren(etree.Element), None) is None:
+            yield element
 
 
 def _spam_author_block(tree: lxml_html.HtmlElement, text: str) -> list[Signal]:
@@ -229,8 +254,9 @@ def _hotlinked_images(tree: lxml_html.HtmlElement, page_platform: str, host: str
 def _tracking_links(tree: lxml_html.HtmlElement, page_platform: str) -> list[Signal]:
     if page_platform in ("linkedin", "substack"):
         return []
-    for href in tree.xpath("//body//a/@href"):
-        if _TRACKING_LINK.search(href):
+    links = (a.get("href") for body in tree.getroottree().getroot().iter("body") for a in body.iter("a"))
+    for href in links:  # ``//body//a/@href`` (a walk of the page costs about as much as the search)
+        if href is not None and _TRACKING_LINK.search(href):
             return [Signal("platform_tracking_link", 1.0, f"a platform's tracked link: {href[:80]}")]
     return []
 
