@@ -137,19 +137,19 @@ class StorePipeline:
         if isinstance(item, FetchFailure):
             await self._record_failure(item.url, item.reason, item.detail, item.http_status, item.newsletter,
                                        item.source)
-            raise DropItem(f"not stored, recorded as {item.reason}: {item.url}")
+            raise DropItem(f"not stored, recorded as {item.reason}: {item.url}", log_level="DEBUG")  # logged above
         if isinstance(item, NotModified):
             await self._write(partial(record_unchanged, url=item.url, newsletter=item.newsletter or None,
                                       check={"http_status": 304, "listed_date": item.listed_date}))
             self._count(item.source, "unchanged")
-            raise DropItem(f"not modified: {item.url}")
+            raise DropItem(f"not modified: {item.url}", log_level="DEBUG")  # normal: counted in the stats
         if not isinstance(item, IssuePage):
             return item
         if item.extracted is None:  # the same page bytes as last time: nothing to extract or write
             await self._write(partial(record_unchanged, url=item.url, newsletter=item.newsletter or None,
                                       check=check_values(item)))
             self._count(item.source, "unchanged")
-            raise DropItem(f"unchanged page: {item.url}")
+            raise DropItem(f"unchanged page: {item.url}", log_level="DEBUG")  # normal: counted in the stats
         newsletter = item.newsletter or item.extracted.newsletter or item.fallback_newsletter
         result = await self._write(partial(
             save_issue, url=item.url, newsletter=newsletter, newsletter_url=item.newsletter_url,

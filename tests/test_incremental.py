@@ -197,6 +197,25 @@ def test_due_rechecks_are_conditional_and_an_identical_page_is_not_extracted(tmp
         assert checks == 5
 
 
+def test_an_unchanged_page_is_logged_quietly_and_without_its_text(tmp_path: Path) -> None:
+    """A re-check that finds the same page is normal: not a WARNING, and no log line holds the page (Scrapy
+    logs a dropped item's repr, which held the whole page text, and then its bytes too)."""
+    from tomtalks_scraper.crawl import LOOPBACK_SETTINGS, run_crawl
+
+    letter = EditableNewsletter(3, recent=True, listing="feed")  # no modification dates: re-checked each run
+    with LocalSite(build=letter.build, honour_conditional=False) as site:
+        database = f"sqlite:///{tmp_path / 'letters.db'}"
+        run_crawl([site.url(letter.start_path)], database, settings=LOOPBACK_SETTINGS, timeout=180)
+        time.sleep(1.1)
+        log = run_crawl([site.url(letter.start_path)], database, settings={**LOOPBACK_SETTINGS, "LOG_LEVEL": "DEBUG"},
+                        timeout=180).stderr
+        pages = [page.body.decode() for path, page in site.pages.items() if "/issues/" in path]
+    dropped = [line for line in log.splitlines() if "Dropped: unchanged page" in line]
+    assert len(dropped) == 3 and all("DEBUG" in line for line in dropped)
+    assert "IssuePage(url=" in log and "html_utf8" not in log
+    assert pages and all(page.lstrip().startswith("<!DOCTYPE") for page in pages) and "<!DOCTYPE" not in log
+
+
 def test_full_mode_rechecks_everything(tmp_path: Path) -> None:
     letter = EditableNewsletter(6)
     with LocalSite(build=letter.build) as site:

@@ -25,16 +25,19 @@ class IssuePage:
     ``html`` is the decoded page text (trafilatura wants ``str``, and Scrapy already decoded it
     with the response's declared or sniffed encoding). The pipelines fill ``extracted`` and then
     the storage stage writes it.
+
+    Its repr leaves out the page and what was extracted from it: Scrapy logs a dropped item's repr
+    (a rejected page), which would otherwise copy the whole page into the log.
     """
 
     url: str  # the URL we asked for (normalised)
     final_url: str  # where the response came from after redirects
     status: int
-    html: str
+    html: str = field(repr=False)
     #: The response body when it is exactly ``html``'s UTF-8 (no BOM, nothing replaced or dropped: most
     #: pages). The extraction worker gets these bytes instead of the text, and the store gzips them:
     #: pickling or gzipping 150 KB of text encodes it again (~0.2 ms), and lxml parses bytes faster.
-    html_utf8: bytes | None = None
+    html_utf8: bytes | None = field(default=None, repr=False)
     content_type: str = ""
     #: ``html`` holds no character XML forbids (``page_text_and_hash`` made it so): extraction skips its own scan.
     xml_safe: bool = False
@@ -47,8 +50,9 @@ class IssuePage:
     fallback_newsletter: str = ""  # the site's name, used when nobody named the newsletter
     known_page_hash: str | None = None  # the page hash stored by an earlier crawl, if any
     page_hash: str | None = None  # this page's ``text_hash`` (the spider's, else set by the extract stage)
-    extracted: Any = None  # tomtalks_scraper.extraction.ExtractedIssue once the extract stage ran
-    copy_checks: Any = None  # storage.page_checks.PageChecks computed with ``extracted`` (saves the store the work)
+    extracted: Any = field(default=None, repr=False)  # tomtalks_scraper.extraction.ExtractedIssue once extracted
+    #: storage.page_checks.PageChecks computed with ``extracted`` (saves the store the work)
+    copy_checks: Any = field(default=None, repr=False)
 
 
 @dataclass
