@@ -161,7 +161,6 @@ def _canonical(tree: lxml_html.HtmlElement, url: str, page_platform: str) -> tup
                 og_urls.append(("og:url", element.get("content").strip()))
         elif element.get("type") == "application/ld+json":
             scripts.append(element)
-    canonical = canonical or ""
     declared = [("canonical", canonical)] if canonical else []
     declared += og_urls
     for script in scripts:
